@@ -1,0 +1,73 @@
+# salond, built from the checkout, connected to the private XMPP server and PostgreSQL.
+# Sourced by scripts/stack. SPDX-License-Identifier: GPL-3.0-or-later
+
+salond_bin() { printf '%s\n' "${SALON_BIN:-$SALON_BUILD_DIR/server/app/salond}"; }
+
+# salond_configure FILE DOMAIN COMPONENT_PORT SECRET PG_PORT HTTP_PORT API_TOKEN
+# The format is salond's (docs/HELPERS-BRIEF.md / deploy/salon.example.toml).
+salond_configure() {
+  local file=$1 domain=$2 comp=$3 secret=$4 pg=$5 http=$6 token=$7
+  cat >"$file" <<EOF
+# Written by scripts/stack; regenerated at every \`up\`.
+[component]
+domain = "$domain"
+server_host = "127.0.0.1"
+server_port = $comp
+secret = "$secret"
+keepalive_interval_ms = 10000
+keepalive_timeout_ms = 20000
+reconnect_initial_ms = 100
+reconnect_max_ms = 1600
+
+[database]
+conninfo = "host=127.0.0.1 port=$pg dbname=salon user=salon"
+health_interval_ms = 1000
+
+[http]
+listen = "127.0.0.1:$http"
+api_token = "$token"
+
+[log]
+level = "${SALON_LOG_LEVEL:-info}"
+format = "text"
+EOF
+  chmod 600 "$file"
+}
+
+# readyz_status URL: the HTTP status of GET URL/readyz ("000" when nothing answers).
+readyz_status() {
+  curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$1/readyz" 2>/dev/null || true
+}
+
+# salond_start CONFIG HTTP_URL: start, then wait for /readyz 200 (PostgreSQL up, link open).
+salond_start() {
+  local cfg=$1 url=$2 bin pid status deadline
+  bin=$(salond_bin)
+  [[ -x "$bin" ]] || die "no salond at $bin: run scripts/build (or use --no-salond)"
+  "$bin" --check-config "$cfg" >/dev/null || die "salond rejected $cfg"
+  pid=$(spawn "$LOG_DIR/salond.log" "$bin" --config "$cfg")
+  echo "$pid" >"$PID_DIR/salond.pid"
+  deadline=$((SECONDS + ${SALON_READY_TIMEOUT:-60}))
+  while :; do
+    status=$(readyz_status "$url")
+    [[ "$status" == 200 ]] && break
+    if ! pid_alive "$pid"; then
+      log_tail "$LOG_DIR/salond.log" 60
+      die "salond exited before it was ready (log: $LOG_DIR/salond.log)"
+    fi
+    if ((SECONDS >= deadline)); then
+      log_tail "$LOG_DIR/salond.log" 60
+      say "GET $url/readyz: $(curl -s --max-time 2 "$url/readyz" || true)"
+      die "salond not ready after ${SALON_READY_TIMEOUT:-60}s (last /readyz status $status)"
+    fi
+    sleep 0.1
+  done
+  SALOND_PID=$pid
+}
+
+salond_stop() {
+  local pid
+  pid=$(read_pidfile "$PID_DIR/salond.pid" || true)
+  [[ -n "$pid" ]] && stop_pid "$pid" salond 20
+  rm -f "$PID_DIR/salond.pid"
+}

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "app/health.hpp"
+
+#include <fmt/format.h>
+
+#include "app/notify.hpp"
+#include "core/metrics.hpp"
+#include "db/database.hpp"
+#include "http/http.hpp"
+#include "xmpp/link.hpp"
+
+namespace salon::app {
+
+namespace {
+constexpr std::chrono::milliseconds kTick{250};
+}
+
+Health::Health(boost::asio::io_context& io, Metrics& metrics, http::Server& http,
+               xmpp::Link& link, db::Database& database)
+    : timer_(io),
+      lag_(metrics.gauge("salon_event_loop_lag_seconds",
+                         "How late the event loop ran a 250 ms timer, last tick")),
+      watchdog_interval_(watchdog_interval()) {
+  http.route("GET", "/healthz", [](const http::Request&, http::Respond respond) {
+    respond(http::Response{200, "text/plain; charset=utf-8", {}, "ok\n"});
+  });
+  http.route("GET", "/readyz", [&link, &database](const http::Request&, http::Respond respond) {
+    const bool xmpp_up = link.ready();
+    const bool pg_up = database.healthy();
+    std::string down;
+    if (!xmpp_up) down += "\"xmpp\"";
+    if (!pg_up) down += fmt::format("{}\"postgresql\"", down.empty() ? "" : ",");
+    const auto state = [](bool up) { return up ? "\"up\"" : "\"down\""; };
+    const std::string checks = fmt::format("\"checks\":{{\"xmpp\":{},\"postgresql\":{}}}",
+                                           state(xmpp_up), state(pg_up));
+    if (down.empty())
+      respond(http::json(200, fmt::format("{{\"status\":\"ready\",{}}}\n", checks)));
+    else
+      respond(http::json(503, fmt::format("{{\"status\":\"not ready\",\"down\":[{}],{}}}\n", down,
+                                          checks)));
+  });
+  http.route("GET", "/metrics", [&metrics](const http::Request&, http::Respond respond) {
+    respond(http::Response{200, "text/plain; version=0.0.4; charset=utf-8", {}, metrics.render()});
+  });
+  expected_ = std::chrono::steady_clock::now() + kTick;
+  last_watchdog_ = std::chrono::steady_clock::now();
+  tick();
+}
+
+void Health::tick() {
+  timer_.expires_at(expected_);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    const auto now = std::chrono::steady_clock::now();
+    lag_.set(std::chrono::duration<double>(now - expected_).count());
+    if (watchdog_interval_.count() > 0 && now - last_watchdog_ >= watchdog_interval_ / 2) {
+      notify_watchdog();
+      last_watchdog_ = now;
+    }
+    expected_ = now + kTick;
+    tick();
+  });
+}
+
+void Health::stop() {
+  stopped_ = true;
+  timer_.cancel();
+}
+
+}  // namespace salon::app

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/iq.hpp"
+
+#include <exception>
+
+#include "core/log.hpp"
+#include "core/metrics.hpp"
+
+namespace salon {
+
+IqResponder::IqResponder(std::shared_ptr<StanzaSink> sink, const Element& iq, IqCounters counters)
+    : sink_(std::move(sink)),
+      id_(iq.attr("id")),
+      from_(iq.attr("from")),
+      to_(iq.attr("to")),
+      counters_(counters) {}
+
+IqResponder::IqResponder(IqResponder&& other) noexcept
+    : sink_(std::move(other.sink_)),
+      id_(std::move(other.id_)),
+      from_(std::move(other.from_)),
+      to_(std::move(other.to_)),
+      counters_(other.counters_),
+      answered_(other.answered_) {
+  other.moved_from_ = true;
+}
+
+IqResponder::~IqResponder() {
+  if (moved_from_ || answered_) return;
+  if (counters_.unanswered) counters_.unanswered->inc();
+  log::error("iq", "IQ id='{}' from {} to {} was not answered by its handler; replying "
+             "internal-server-error", id_, from_, to_);
+  try {
+    error(errors::internal_server_error("request was not answered"));
+  } catch (...) {
+    // A destructor must not throw; the link logs its own send failures.
+  }
+}
+
+bool IqResponder::claim() {
+  if (moved_from_) return false;
+  if (answered_) {
+    if (counters_.double_answers) counters_.double_answers->inc();
+    log::error("iq", "second answer to IQ id='{}' from {} ignored", id_, from_);
+    return false;
+  }
+  answered_ = true;
+  return true;
+}
+
+namespace {
+Element reply_header(std::string_view type, const std::string& id, const std::string& from,
+                     const std::string& to) {
+  Element r("iq");
+  r.set_attr("type", std::string(type));
+  r.set_attr("id", id);
+  if (!to.empty()) r.set_attr("from", to);
+  if (!from.empty()) r.set_attr("to", from);
+  return r;
+}
+}  // namespace
+
+void IqResponder::result(Element payload) {
+  if (!claim()) return;
+  Element r = reply_header("result", id_, from_, to_);
+  if (!payload.name().empty()) r.add_child(std::move(payload));
+  if (sink_) sink_->send(std::move(r));
+}
+
+void IqResponder::error(const StanzaError& err) {
+  if (!claim()) return;
+  Element r = reply_header("error", id_, from_, to_);
+  r.add_child(err.to_element());
+  if (counters_.errors_sent) counters_.errors_sent->inc();
+  if (sink_) sink_->send(std::move(r));
+}
+
+void IqResponder::send_before(Element stanza) {
+  if (answered_ || moved_from_ || !sink_) return;
+  if (!stanza.has_attr("from")) stanza.set_attr("from", to_);
+  if (!stanza.has_attr("to")) stanza.set_attr("to", from_);
+  sink_->send(std::move(stanza));
+}
+
+void IqRouter::on(IqTarget target, std::string_view type, std::string_view xmlns,
+                  IqHandler handler) {
+  handlers_[Key{target, std::string(type), std::string(xmlns)}] = std::move(handler);
+}
+
+void IqRouter::remove(IqTarget target, std::string_view type, std::string_view xmlns) {
+  handlers_.erase(Key{target, std::string(type), std::string(xmlns)});
+}
+
+bool IqRouter::has(IqTarget target, std::string_view type, std::string_view xmlns) const {
+  return handlers_.count(Key{target, std::string(type), std::string(xmlns)}) > 0;
+}
+
+void IqRouter::dispatch(const Element& iq, IqTarget target, IqResponder reply) const {
+  const Element* payload = iq.children().empty() ? nullptr : &iq.children().front();
+  const std::string_view type = iq.attr("type");
+  if (type != "get" && type != "set") {
+    reply.error(errors::bad_request("IQ type must be get or set"));
+    return;
+  }
+  // RFC 6120 §8.2.3: a get/set IQ has exactly one payload child.
+  if (!payload || iq.children().size() != 1) {
+    reply.error(errors::bad_request("an IQ get/set must contain exactly one payload element"));
+    return;
+  }
+  const auto it = handlers_.find(Key{target, std::string(type), std::string(payload->xmlns())});
+  if (it == handlers_.end()) {
+    reply.error(errors::service_unavailable());
+    return;
+  }
+  // The responder is moved into the handler; if the handler throws before moving it on, the
+  // exception is answered here. If it threw after moving it, the responder's own destructor
+  // answers during unwinding.
+  try {
+    it->second(IqRequest{iq, payload, target}, std::move(reply));
+  } catch (const std::exception& e) {
+    log::error("iq", "handler for {} threw: {}", payload->xmlns(), e.what());
+  } catch (...) {
+    log::error("iq", "handler for {} threw a non-standard exception", payload->xmlns());
+  }
+}
+
+}  // namespace salon

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// muc#admin (XEP-0045 §8, §9, §10.3-10.8): affiliation lists (answered from memory: Converse
+// waits for the member/admin/owner lists on every join), affiliation changes (persisted
+// through the RoomStore, then applied and announced), role changes and kicks; and live
+// application of provisioning changes (Service::project_changed).
+#include "core/log.hpp"
+#include "muc/impl.hpp"
+
+namespace salon::muc {
+
+namespace {
+struct Change {
+  bool is_role = false;
+  std::string bare;       // affiliation change: the user's bare JID
+  Affiliation affiliation = Affiliation::none;
+  std::string nick;       // role change: the occupant; affiliation change: nick to reserve
+  bool nick_given = false;
+  Role role = Role::none;
+  std::string reason;
+};
+
+Role actor_role(Room& room, const Jid& from) {
+  if (Occupant* o = room.occupant_by_real(from)) return o->role;
+  return default_role(room.affiliation_of(from));
+}
+
+std::optional<StanzaError> check_affiliation_change(const Room& room, const Jid& actor,
+                                                    const Change& c) {
+  const Affiliation mine = room.affiliation_of(actor);
+  const Affiliation current = room.affiliation_of(c.bare);
+  if (rank(mine) < rank(Affiliation::admin))
+    return errors::forbidden("only admins and owners change affiliations");
+  if (c.affiliation == Affiliation::outcast && c.bare == actor.bare_str())
+    return errors::conflict("you cannot ban yourself");
+  if (mine == Affiliation::admin) {
+    // §10: only owners edit the admin and owner lists; §9.1: nobody bans a higher affiliation.
+    if (c.affiliation == Affiliation::admin || c.affiliation == Affiliation::owner)
+      return errors::forbidden("only owners grant admin or owner status");
+    if (current == Affiliation::admin || current == Affiliation::owner)
+      return c.affiliation == Affiliation::outcast
+                 ? errors::not_allowed("you cannot ban an admin or owner")
+                 : errors::forbidden("only owners change admins and owners");
+  }
+  return std::nullopt;
+}
+
+std::optional<StanzaError> check_role_change(Room& room, const Jid& actor, const Change& c) {
+  if (actor_role(room, actor) != Role::moderator)
+    return errors::forbidden("only moderators change roles");
+  Occupant* target = room.occupant_by_nick(c.nick);
+  if (!target) return errors::item_not_found("no such occupant");
+  const Affiliation mine = room.affiliation_of(actor);
+  const Affiliation theirs = room.affiliation_of(target->bare);
+  // §5.1.1, §8.2, §8.4: admins and owners keep their voice and can't be kicked.
+  if (c.role != Role::moderator &&
+      (theirs == Affiliation::admin || theirs == Affiliation::owner))
+    return errors::not_allowed("admins and owners keep their role");
+  if (c.role == Role::none && rank(theirs) > rank(mine))
+    return errors::not_allowed("you cannot kick a user with a higher affiliation");
+  if ((c.role == Role::moderator || target->role == Role::moderator) &&
+      rank(mine) < rank(Affiliation::admin))
+    return errors::forbidden("only admins and owners grant or revoke moderator status");
+  return std::nullopt;
+}
+
+std::optional<StanzaError> parse_item(Room& room, const Element& item, Change& c) {
+  const bool has_aff = item.has_attr("affiliation");
+  const bool has_role = item.has_attr("role");
+  if (has_aff == has_role) return errors::bad_request("an item changes an affiliation or a role");
+  c.reason = std::string(item.child_text("reason"));
+  c.nick_given = item.has_attr("nick");
+  if (c.nick_given) {
+    auto n = Jid::resourceprep(item.attr("nick"));
+    if (!n) return errors::jid_malformed("invalid nick");
+    c.nick = *n;
+  }
+  if (has_role) {
+    auto r = parse_role(item.attr("role"));
+    if (!r) return errors::bad_request("unknown role");
+    if (!c.nick_given) return errors::bad_request("a role change needs a nick");
+    c.is_role = true;
+    c.role = *r;
+    return std::nullopt;
+  }
+  auto a = parse_affiliation(item.attr("affiliation"));
+  if (!a) return errors::bad_request("unknown affiliation");
+  c.affiliation = *a;
+  if (item.has_attr("jid")) {
+    auto j = Jid::parse(item.attr("jid"));
+    if (!j) return errors::jid_malformed();
+    c.bare = j->bare_str();
+  } else if (c.nick_given) {
+    Occupant* o = room.occupant_by_nick(c.nick);
+    if (!o) return errors::item_not_found("no such occupant");
+    c.bare = o->bare.bare_str();
+    c.nick_given = false;  // the nick named the occupant; it is not a reservation
+  } else {
+    return errors::bad_request("an affiliation change needs a jid");
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+void Service::Impl::admin_get(Room& room, const Element& q, const Jid& from, IqResponder reply) {
+  const Element* item = q.child("item");
+  if (!item || item->has_attr("affiliation") == item->has_attr("role"))
+    return reply.error(errors::bad_request());
+  Element out("query", ns::muc_admin);
+  if (item->has_attr("affiliation")) {
+    const auto wanted = parse_affiliation(item->attr("affiliation"));
+    if (!wanted || *wanted == Affiliation::none) return reply.error(errors::bad_request());
+    // Non-anonymous members-only room: members may read who is in the project; the ban
+    // list is for admins.
+    const Affiliation need =
+        *wanted == Affiliation::outcast ? Affiliation::admin : Affiliation::member;
+    if (rank(room.affiliation_of(from)) < rank(need)) return reply.error(errors::forbidden());
+    for (const auto& [jid, a] : room.affiliations) {
+      if (a.affiliation != *wanted) continue;
+      Element& i = out.add_child("item");
+      i.set_attr("affiliation", std::string(to_string(a.affiliation)));
+      i.set_attr("jid", jid);
+      if (!a.nick.empty()) i.set_attr("nick", a.nick);
+    }
+    return reply.result(std::move(out));
+  }
+  const auto wanted = parse_role(item->attr("role"));
+  if (!wanted) return reply.error(errors::bad_request());
+  if (actor_role(room, from) != Role::moderator) return reply.error(errors::forbidden());
+  for (const auto& [nick, o] : room.occupants) {
+    if (o.role != *wanted) continue;
+    Element& i = out.add_child("item");
+    i.set_attr("affiliation", std::string(to_string(room.affiliation_of(o.bare))));
+    i.set_attr("jid", o.primary().real.str());
+    i.set_attr("nick", nick);
+    i.set_attr("role", std::string(to_string(o.role)));
+  }
+  reply.result(std::move(out));
+}
+
+void Service::Impl::admin_set(Room& room, const Element& q, const Jid& from, IqResponder reply) {
+  std::vector<Change> changes;
+  for (const Element* item : q.children_named("item")) {
+    Change c;
+    if (auto err = parse_item(room, *item, c)) return reply.error(*err);
+    if (auto err = c.is_role ? check_role_change(room, from, c)
+                             : check_affiliation_change(room, from, c))
+      return reply.error(*err);
+    changes.push_back(std::move(c));
+  }
+  if (changes.empty()) return reply.error(errors::bad_request("no item"));
+  // §10: a room always keeps an owner.
+  std::map<std::string, Affiliation> after;
+  for (const auto& [jid, a] : room.affiliations) after[jid] = a.affiliation;
+  for (const auto& c : changes)
+    if (!c.is_role) after[c.bare] = c.affiliation;
+  if (std::none_of(after.begin(), after.end(),
+                   [](const auto& kv) { return kv.second == Affiliation::owner; }))
+    return reply.error(errors::conflict("the room needs an owner"));
+
+  Actor actor{from, {}};
+  if (Occupant* o = room.occupant_by_real(from)) actor.nick = o->nick;
+
+  // Affiliations are committed to the store first, then applied and announced.
+  struct Batch {
+    std::vector<Change> changes;
+    std::vector<AffiliationRecord> records;  // parallel to changes (unused for roles)
+    std::size_t pending = 0;
+    bool failed = false;
+    IqResponder reply;
+    Actor actor;
+  };
+  auto batch = std::make_shared<Batch>(Batch{std::move(changes), {}, 0, false, std::move(reply),
+                                             std::move(actor)});
+  std::weak_ptr<Room> weak = rooms.at(room.local);
+  auto finish = [this, weak, batch] {
+    auto r = weak.lock();
+    if (r) --r->busy;
+    if (!r || r->destroyed) return batch->reply.error(errors::item_not_found("room destroyed"));
+    if (batch->failed) return batch->reply.error(errors::internal_server_error());
+    for (std::size_t i = 0; i < batch->changes.size(); ++i) {
+      const Change& c = batch->changes[i];
+      if (c.is_role)
+        apply_role(*r, c.nick, c.role, &batch->actor, c.reason);
+      else
+        apply_affiliation(*r, c.bare, batch->records[i], &batch->actor, c.reason);
+    }
+    batch->reply.result();
+    maybe_unload(*r);
+  };
+  ++room.busy;
+  batch->records.resize(batch->changes.size());
+  for (std::size_t i = 0; i < batch->changes.size(); ++i) {
+    const Change& c = batch->changes[i];
+    if (c.is_role) continue;
+    AffiliationRecord rec;
+    if (auto it = room.affiliations.find(c.bare); it != room.affiliations.end()) rec = it->second;
+    rec.jid = c.bare;
+    rec.affiliation = c.affiliation;
+    rec.reason = c.reason;
+    if (c.nick_given) rec.nick = c.nick;
+    if (c.affiliation == Affiliation::outcast) rec.nick.clear();  // §9.1: no reserved nick
+    batch->records[i] = rec;
+    ++batch->pending;
+  }
+  if (batch->pending == 0) return finish();
+  std::weak_ptr<int> life = alive;
+  for (const auto& rec : batch->records) {
+    if (rec.jid.empty()) continue;
+    store.set_affiliation(room.record.id, rec, [life, batch, finish](StoreError err) {
+      if (life.expired()) return;
+      if (err) {
+        log::error("muc", "set_affiliation failed: {}", err.message);
+        batch->failed = true;
+      }
+      if (--batch->pending == 0) finish();
+    });
+  }
+}
+
+void Service::Impl::apply_affiliation(Room& room, const std::string& bare,
+                                      std::optional<AffiliationRecord> rec, const Actor* actor,
+                                      const std::string& reason) {
+  const Affiliation now = rec ? rec->affiliation : Affiliation::none;
+  if (rec && now != Affiliation::none)
+    room.affiliations[bare] = std::move(*rec);
+  else
+    room.affiliations.erase(bare);
+
+  std::vector<std::string> nicks;
+  for (const auto& [nick, o] : room.occupants)
+    if (o.bare.bare_str() == bare) nicks.push_back(nick);
+  for (const auto& nick : nicks) {
+    MucX x;
+    if (actor) {
+      x.actor_nick = actor->nick;
+      x.actor_jid = actor->real.bare_str();
+    }
+    x.reason = reason;
+    if (now == Affiliation::outcast) {
+      x.codes = {301};  // banned
+      remove_occupant(room, nick, std::move(x), Element("presence"));
+    } else if (rank(now) < rank(Affiliation::member)) {
+      x.codes = {321};  // removed: no longer a member of a members-only room
+      remove_occupant(room, nick, std::move(x), Element("presence"));
+    } else {
+      Occupant& o = room.occupants.at(nick);
+      o.role = default_role(now);
+      publicise(room, o, x);
+      mark_dirty(room);
+    }
+  }
+}
+
+void Service::Impl::apply_role(Room& room, const std::string& nick, Role role,
+                               const Actor* actor, const std::string& reason) {
+  Occupant* o = room.occupant_by_nick(nick);
+  if (!o) return;
+  MucX x;
+  if (actor) {
+    x.actor_nick = actor->nick;
+    x.actor_jid = actor->real.bare_str();
+  }
+  x.reason = reason;
+  if (role == Role::none) {
+    x.codes = {307};  // kicked
+    remove_occupant(room, nick, std::move(x), Element("presence"));
+    return;
+  }
+  o->role = role;
+  publicise(room, *o, x);
+  mark_dirty(room);
+}
+
+void Service::project_changed(const RoomRecord& record) {
+  Impl& s = *impl_;
+  auto it = s.rooms.find(record.local);
+  if (it == s.rooms.end() || it->second->state != Room::State::ready) return;
+  Room& room = *it->second;
+  room.record.id = record.id;
+  room.record.name = record.name;
+  room.record.description = record.description;
+  room.record.settings = record.settings;
+  std::map<std::string, AffiliationRecord> next;
+  for (const auto& a : record.affiliations) {
+    auto j = Jid::parse(a.jid);
+    if (!j || a.affiliation == Affiliation::none) continue;
+    AffiliationRecord r = a;
+    r.jid = j->bare_str();
+    next[r.jid] = std::move(r);
+  }
+  std::vector<std::string> users;
+  for (const auto& [jid, a] : room.affiliations) users.push_back(jid);
+  for (const auto& [jid, a] : next)
+    if (!room.affiliations.count(jid)) users.push_back(jid);
+  for (const auto& jid : users) {
+    auto n = next.find(jid);
+    const Affiliation before = room.affiliation_of(jid);
+    if (n == next.end()) {
+      s.apply_affiliation(room, jid, std::nullopt, nullptr, {});
+    } else if (before != n->second.affiliation) {
+      s.apply_affiliation(room, jid, n->second, nullptr, {});
+    } else {
+      room.affiliations[jid] = n->second;  // nick, email or role changed: nothing to announce
+    }
+  }
+  s.maybe_unload(room);
+}
+
+}  // namespace salon::muc

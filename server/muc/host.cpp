@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// plugin::Host: what plugins may use. Registration happens in Plugin::start().
+#include <stdexcept>
+
+#include "core/log.hpp"
+#include "http/http.hpp"
+#include "muc/impl.hpp"
+
+namespace salon::muc {
+
+db::Database& Service::Impl::database() {
+  if (!database_) throw std::logic_error("no database in this service (unit test?)");
+  return *database_;
+}
+
+void Service::Impl::on_room_iq(std::string_view type, std::string_view xmlns,
+                               plugin::RoomIqHandler h) {
+  auto key = std::make_pair(std::string(type), std::string(xmlns));
+  if (room_iq_handlers.count(key)) log::warn("muc", "room IQ handler {} {} replaced", type, xmlns);
+  room_iq_handlers[std::move(key)] = std::move(h);
+}
+
+void Service::Impl::on_service_iq(std::string_view type, std::string_view xmlns,
+                                  plugin::ServiceIqHandler h) {
+  auto key = std::make_pair(std::string(type), std::string(xmlns));
+  if (service_iq_handlers.count(key))
+    log::warn("muc", "service IQ handler {} {} replaced", type, xmlns);
+  service_iq_handlers[std::move(key)] = std::move(h);
+}
+
+void Service::Impl::add_room_feature(std::string var) {
+  if (std::find(room_features.begin(), room_features.end(), var) == room_features.end())
+    room_features.push_back(std::move(var));
+}
+
+void Service::Impl::add_service_feature(std::string var) {
+  if (std::find(service_features.begin(), service_features.end(), var) == service_features.end())
+    service_features.push_back(std::move(var));
+}
+
+void Service::Impl::set_history_provider(plugin::HistoryProvider provider) {
+  history = std::move(provider);
+}
+
+void Service::Impl::add_http_route(std::string_view method, std::string_view pattern,
+                                   http::Handler handler) {
+  if (!pattern.starts_with("/api/v1/"))
+    throw std::invalid_argument("plugin HTTP routes live under /api/v1/: " +
+                                std::string(pattern));
+  http_routes.push_back(HttpRoute{std::string(method), std::string(pattern), handler});
+  if (!http_) return;  // unit tests: no HTTP server
+  // Same rules as the provisioning API: bearer token from [http] (read per request, so a
+  // SIGHUP change applies), and no token configured = API disabled.
+  std::weak_ptr<int> life = alive;
+  http_->route(method, pattern,
+               [this, life, handler = std::move(handler)](const http::Request& req,
+                                                         http::Respond respond) {
+                 if (life.expired())
+                   return respond(http::problem(503, "Service Unavailable", "shutting down"));
+                 if (cfg.http.api_token.empty())
+                   return respond(http::problem(503, "Service Unavailable",
+                                                "API disabled: no http.api_token configured"));
+                 if (!http::bearer_ok(req, cfg.http.api_token))
+                   return respond(http::unauthorized());
+                 handler(req, std::move(respond));
+               });
+}
+
+}  // namespace salon::muc

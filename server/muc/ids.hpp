@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Identifiers the service mints: XEP-0359 stanza-ids (UUIDv4) and XEP-0421 occupant-ids.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace salon::muc {
+
+// A random RFC 4122 version 4 UUID in its canonical lowercase form.
+std::string uuid4();
+
+// XEP-0421 §4.1: stable per (room, real bare JID) and pseudonymous. base64url (no padding) of
+// HMAC-SHA256(key, room_bare '|' user_bare): 43 characters, the user's JID not recoverable
+// without the key.
+std::string occupant_id(std::string_view key, std::string_view room_bare,
+                        std::string_view user_bare);
+
+}  // namespace salon::muc

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Service::Impl: the MUC service's state and behaviour, split over several files by concern
+// (service.cpp dispatch, rooms.cpp lifecycle, join.cpp, presence.cpp, message.cpp, admin.cpp,
+// owner.cpp, disco.cpp, iq_forward.cpp, persistence.cpp, host.cpp). Internal to server/muc/.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/iq.hpp"
+#include "core/log.hpp"
+#include "core/metrics.hpp"
+#include "muc/room.hpp"
+#include "muc/service.hpp"
+
+namespace salon::muc {
+
+// What goes into an occupant presence's <x xmlns='http://jabber.org/protocol/muc#user'/>
+// besides the <item/>'s affiliation/role/jid.
+struct MucX {
+  std::vector<int> codes;        // status codes for every recipient
+  std::string new_nick;          // <item nick=''/> (303 nick change)
+  std::string actor_nick;        // <actor nick='' jid=''/>
+  std::string actor_jid;
+  std::string reason;
+  const Element* destroy = nullptr;  // <destroy/> on room destruction
+  std::optional<Affiliation> affiliation;  // shown instead of the current one (destroy)
+};
+
+// Who asked for an affiliation/role change (empty for the provisioning API).
+struct Actor {
+  Jid real;
+  std::string nick;              // when the actor is an occupant
+};
+
+// An IQ forwarded to an occupant's real resource (XEP-0045 §7.8 style), awaiting its reply.
+// The requester's IqResponder answers with from = the target's occupant JID (the original
+// 'to'), to = the requester, id = the original id.
+struct ForwardedIq {
+  std::unique_ptr<IqResponder> reply;
+  Jid target_real;               // where it was sent (full JID, or bare for vcard-temp)
+  std::unique_ptr<boost::asio::steady_timer> timer;
+};
+
+struct Service::Impl final : plugin::Host {
+  explicit Impl(ServiceDeps deps);
+  ~Impl() override;
+
+  // ---- plugin::Host (host.cpp)
+  boost::asio::io_context& loop() override { return io; }
+  Metrics& metrics() override { return metrics_; }
+  db::Database& database() override;
+  const config::Config& config() const override { return cfg; }
+  StanzaSink& sink() override { return *sink_; }
+  const std::string& service_domain() const override { return domain; }
+  void on_room_iq(std::string_view type, std::string_view xmlns,
+                  plugin::RoomIqHandler h) override;
+  void on_service_iq(std::string_view type, std::string_view xmlns,
+                     plugin::ServiceIqHandler h) override;
+  void add_room_feature(std::string var) override;
+  void add_service_feature(std::string var) override;
+  void set_history_provider(plugin::HistoryProvider provider) override;
+  void add_http_route(std::string_view method, std::string_view pattern,
+                      http::Handler handler) override;
+
+  // ---- dispatch (service.cpp)
+  void handle(Element stanza);
+  void handle_service_stanza(const Element& stanza, const Jid& from);
+  void handle_service_iq(const Element& iq, const Jid& from);
+  void send(Element stanza) { sink_->send(std::move(stanza)); }
+  void send_error(const Element& stanza, const StanzaError& err);  // never for type=error
+  IqResponder responder(const Element& iq);
+  template <typename F>
+  void each_plugin(F&& f);
+
+  // ---- rooms (rooms.cpp)
+  void route_to_room(const std::string& local, Element stanza, const Jid& from, const Jid& to);
+  void on_room_loaded(const std::string& local, std::optional<RoomRecord> record, StoreError err);
+  void answer_missing_room(const Element& stanza);
+  std::shared_ptr<Room> make_room(const RoomRecord& record);
+  void room_stanza(Room& room, const Element& stanza, const Jid& from, const Jid& to);
+  void maybe_unload(Room& room);
+  void unload(const std::string& local);
+  plugin::RoomView room_view(const Room& room) const;
+  plugin::OccupantView occupant_view(const Room& room, const Occupant& o) const;
+  std::string make_occupant_id(const Room& room, const Jid& bare) const;
+
+  // ---- presence (join.cpp, presence.cpp)
+  void room_presence(Room& room, const Element& p, const Jid& from, const Jid& to);
+  void join(Room& room, const Element& p, const Jid& from, const Jid& to);
+  void join_session(Room& room, Occupant& o, const Element& p, const Jid& from,
+                    std::vector<int> join_codes, std::chrono::steady_clock::time_point started,
+                    bool new_occupant);
+  void rejoin(Room& room, Occupant& o, const Element& p, const Jid& from);
+  void send_join_sequence(Room& room, Occupant& o, const Element& p, const Jid& from,
+                          std::vector<int> join_codes,
+                          std::chrono::steady_clock::time_point started, bool new_occupant);
+  std::vector<int> join_codes(const Room& room, const Element& p, const std::string& nick) const;
+  void send_history_then_subject(Room& room, const std::string& nick, const Jid& real,
+                                 const Element& join_presence,
+                                 std::chrono::steady_clock::time_point started);
+  void send_subject(Room& room, const Jid& to);
+  void finish_joining(Room& room, const std::string& nick, const Jid& real);
+  std::optional<StanzaError> check_nick(const Room& room, const std::string& nick,
+                                        const Jid& bare) const;
+  void presence_update(Room& room, Occupant& o, const Element& p, const Jid& from);
+  void change_nick(Room& room, Occupant& o, const Element& p, const Jid& from,
+                   const std::string& new_nick);
+  void leave(Room& room, Occupant& o, const Element& p, const Jid& from);
+  // Removes one resource; the occupant leaves when it was the last one. `self_notice` sends
+  // the unavailable self-presence to that resource (not for ghosts, which are gone).
+  void remove_session(Room& room, const std::string& nick, const Jid& real, MucX x,
+                      const Element& payload, bool self_notice);
+  // Removes the whole occupant (kick, ban, membership revoked, destroy).
+  // `no_notice`: a resource that is not told (a ghost).
+  void remove_occupant(Room& room, const std::string& nick, MucX x, const Element& payload,
+                       const Jid* no_notice = nullptr);
+  bool ghost_check(Room& room, const Element& error_stanza, const Jid& from);
+  Element build_presence(const Room& room, const Occupant& o, const Element& payload,
+                         bool unavailable, Role role, const Jid& item_jid, const MucX& x,
+                         bool self) const;
+  // Sends the occupant's current presence to everyone (others, then its own resources with
+  // 110). `joining` gets `join_codes` in addition.
+  void publicise(Room& room, Occupant& o, const MucX& x, const Jid* joining = nullptr,
+                 const std::vector<int>& join_codes = {});
+  void deliver(Room& room, const Jid& to, Element stanza);
+  static Element client_payload(const Element& presence);
+
+  // ---- messages (message.cpp)
+  void room_message(Room& room, const Element& m, const Jid& from);
+  void occupant_message(Room& room, const Element& m, const Jid& from, const std::string& nick);
+  std::optional<StanzaError> check_message_limits(Occupant& o, const Element& m);
+  void change_subject(Room& room, Occupant& o, const Element& m);
+  void groupchat(Room& room, Occupant& o, const Element& m, const Jid& from);
+  void mediated_invite(Room& room, const Element& m, const Jid& from, const Element& invite);
+  void mediated_decline(Room& room, const Element& m, const Jid& from, const Element& decline);
+  void on_hold_settled(const std::weak_ptr<Room>& room, const std::shared_ptr<PendingMessage>& pm,
+                       std::optional<StanzaError> err);
+  void pump(Room& room);
+  void broadcast(Room& room, PendingMessage& pm);
+
+  // ---- room IQs (disco.cpp, admin.cpp, owner.cpp, iq_forward.cpp)
+  void room_iq(Room& room, const Element& iq, const Jid& from);
+  void disco_info(Room& room, const Element& iq, const Element& q, const Jid& from,
+                  IqResponder reply);
+  void register_get(Room& room, const Jid& from, IqResponder reply);
+  void service_disco_info(const Element& q, IqResponder reply);
+  void service_disco_items(const Element& q, const Jid& from, IqResponder reply);
+
+  void admin_get(Room& room, const Element& q, const Jid& from, IqResponder reply);
+  void admin_set(Room& room, const Element& q, const Jid& from, IqResponder reply);
+  // Applies a committed affiliation change in memory: occupants are updated, removed (301/321)
+  // and told.
+  void apply_affiliation(Room& room, const std::string& bare,
+                         std::optional<AffiliationRecord> rec, const Actor* actor,
+                         const std::string& reason);
+  void apply_role(Room& room, const std::string& nick, Role role, const Actor* actor,
+                  const std::string& reason);
+
+  void owner_get(Room& room, const Jid& from, IqResponder reply);
+  void owner_set(Room& room, const Element& q, const Jid& from, IqResponder reply);
+  void destroy_room(Room& room, const Element* destroy);
+
+  void occupant_iq(Room& room, const Element& iq, const Jid& from, const std::string& nick);
+  void forwarded_reply(const Element& iq, const Jid& from);
+
+  // ---- persistence (persistence.cpp)
+  void mark_dirty(Room& room);
+  void save_occupants(Room& room);
+  void restore(std::vector<RestoredRoom> rooms);
+  void flush_all(std::function<void()> done);
+  void check_flushed();
+
+  // ---- gauges
+  void occupants_changed(long delta);
+
+  // ---- state
+  boost::asio::io_context& io;
+  std::shared_ptr<StanzaSink> sink_;
+  Metrics& metrics_;
+  RoomStore& store;
+  db::Database* database_;
+  http::Server* http_;
+  config::Config cfg;
+  std::string domain;                 // normalised component domain
+  Jid service_jid;
+  std::string occupant_id_key;
+  std::chrono::milliseconds iq_forward_timeout;
+
+  std::vector<std::unique_ptr<plugin::Plugin>> plugins;
+  bool started = false;
+  bool stopping = false;
+  bool restoring = false;
+  std::vector<Element> restore_queue;
+  std::function<void()> stop_done;
+
+  std::unordered_map<std::string, std::shared_ptr<Room>> rooms;
+  std::unordered_map<std::string, ForwardedIq> forwards;
+  std::uint64_t session_seq = 0;
+  std::size_t occupant_total = 0;
+
+  std::vector<std::string> room_features;      // added by plugins
+  std::vector<std::string> service_features;
+  std::map<std::pair<std::string, std::string>, plugin::RoomIqHandler> room_iq_handlers;
+  std::map<std::pair<std::string, std::string>, plugin::ServiceIqHandler> service_iq_handlers;
+  plugin::HistoryProvider history;
+  struct HttpRoute {
+    std::string method, pattern;
+    http::Handler handler;
+  };
+  std::vector<HttpRoute> http_routes;        // what plugins registered (also without a server)
+
+  IqCounters iq_counters;
+  Counter& joins_total;
+  Counter& messages_total;
+  Histogram& join_duration;
+  Histogram& broadcast_duration;
+  Gauge& rooms_loaded_gauge;
+  Gauge& occupants_gauge;
+
+  // Guards callbacks from the store and timers against a destroyed service.
+  std::shared_ptr<int> alive = std::make_shared<int>(0);
+};
+
+template <typename F>
+void Service::Impl::each_plugin(F&& f) {
+  for (auto& p : plugins) {
+    try {
+      f(*p);
+    } catch (const std::exception& e) {
+      log::error("muc", "plugin {} threw: {}", p->name(), e.what());
+    } catch (...) {
+      log::error("muc", "plugin {} threw a non-standard exception", p->name());
+    }
+  }
+}
+
+// Status code lists are kept sorted and unique.
+void add_code(std::vector<int>& codes, int code);
+
+}  // namespace salon::muc

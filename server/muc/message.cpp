@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Messages: groupchat (XEP-0045 §7.4) through the plugin pipeline with holds kept in per-room
+// FIFO order, subject changes (§8.1), private messages (§7.5), mediated invitations (§7.8.2),
+// and ghost removal for bounced messages. XEP-0359 stanza-id and XEP-0421 occupant-id are
+// stamped by the room; any copies a client sent are removed first.
+#include "core/log.hpp"
+#include "muc/ids.hpp"
+#include "muc/impl.hpp"
+#include "plugin/hold.hpp"
+
+namespace salon::muc {
+
+namespace {
+// Removes <stanza-id by=room/> (spoofed) and every client-supplied <occupant-id/>.
+void strip_room_ids(Element& m, const Jid& room) {
+  m.remove_children_if([&](const Element& c) {
+    if (c.is("occupant-id", ns::occupant_id)) return true;
+    if (!c.is("stanza-id", ns::sid)) return false;
+    const auto by = Jid::parse(c.attr("by"));
+    return !by || *by == room;
+  });
+}
+}  // namespace
+
+void Service::Impl::room_message(Room& room, const Element& m, const Jid& from) {
+  const std::string_view type = m.attr("type");
+  if (type == "error") {
+    ghost_check(room, m, from);
+    return;
+  }
+  Occupant* o = room.occupant_by_real(from);
+  if (type == "groupchat") {
+    if (!o) return send_error(m, errors::not_acceptable("you are not in the room"));
+    if (o->role == Role::visitor) return send_error(m, errors::forbidden("you have no voice"));
+    if (auto err = check_message_limits(*o, m)) return send_error(m, *err);
+    if (m.child("subject") && !m.child("body")) return change_subject(room, *o, m);
+    return groupchat(room, *o, m, from);
+  }
+  if (const Element* x = m.child("x", ns::muc_user)) {
+    if (const Element* inv = x->child("invite"); inv && inv->has_attr("to"))
+      return mediated_invite(room, m, from, *inv);
+    if (const Element* dec = x->child("decline"); dec && dec->has_attr("to"))
+      return mediated_decline(room, m, from, *dec);
+    return send_error(m, errors::bad_request());
+  }
+  // Voice requests and other non-groupchat messages to the room are not offered.
+  send_error(m, errors::service_unavailable());
+}
+
+std::optional<StanzaError> Service::Impl::check_message_limits(Occupant& o, const Element& m) {
+  const auto& lim = cfg.muc;
+  if (m.xml().size() > lim.max_stanza_bytes)
+    return errors::policy_violation("stanza larger than " + std::to_string(lim.max_stanza_bytes) +
+                                    " bytes");
+  for (const Element* body : m.children_named("body"))
+    if (utf8_length(body->text()) > lim.max_body_chars)
+      return errors::policy_violation("message longer than " +
+                                      std::to_string(lim.max_body_chars) + " characters");
+  if (!o.bucket.take(lim.messages_per_second, lim.message_burst,
+                     std::chrono::steady_clock::now())) {
+    StanzaError e = errors::policy_violation("too many messages: slow down");
+    e.type = ErrorType::wait;  // retry later; the message was not delivered
+    return e;
+  }
+  return std::nullopt;
+}
+
+void Service::Impl::change_subject(Room& room, Occupant& o, const Element& m) {
+  const bool members_may = room.record.settings.members_can_change_subject &&
+                           cfg.muc.members_can_change_subject;
+  if (o.role != Role::moderator && !(members_may && o.role == Role::participant))
+    return send_error(m, errors::forbidden("you may not change the subject"));
+  room.record.subject = std::string(m.child_text("subject"));
+  room.record.subject_nick = o.nick;
+  std::weak_ptr<int> life = alive;
+  const std::string local = room.local;
+  store.save_room(room.record, [life, local](StoreError err) {
+    if (!life.expired() && err) log::error("muc", "saving subject of {} failed: {}", local, err.message);
+  });
+  Element out = m;
+  out.remove_attr("to");
+  out.set_attr("from", room.occupant_jid(o.nick));
+  strip_room_ids(out, room.jid);
+  out.add_child("occupant-id", ns::occupant_id).set_attr("id", o.occupant_id);
+  for (auto& [nick, occ] : room.occupants)
+    for (const auto& s : occ.sessions) deliver(room, s.real, out);
+}
+
+void Service::Impl::groupchat(Room& room, Occupant& o, const Element& m, const Jid& from) {
+  auto pm = std::make_shared<PendingMessage>();
+  pm->original = m;
+  pm->stanza = m;
+  pm->stanza.remove_attr("to");
+  pm->stanza.set_attr("from", room.occupant_jid(o.nick));
+  strip_room_ids(pm->stanza, room.jid);
+  pm->stanza_id = uuid4();
+  pm->stanza.add_child("stanza-id", ns::sid)
+      .set_attr("id", pm->stanza_id)
+      .set_attr("by", room.jid.bare_str());
+  pm->stanza.add_child("occupant-id", ns::occupant_id).set_attr("id", o.occupant_id);
+  pm->sender = occupant_view(room, o);
+  pm->sender_real = from;
+  pm->received_at = plugin::Clock::now();
+  pm->started = std::chrono::steady_clock::now();
+
+  std::weak_ptr<Room> weak = rooms.at(room.local);
+  auto take_hold = [this, weak, pm]() {
+    auto state = std::make_shared<plugin::BroadcastHold::State>();
+    ++pm->holds_pending;
+    state->settle = [this, life = std::weak_ptr<int>(alive), weak, pm](
+                        std::optional<StanzaError> err) {
+      if (!life.expired()) on_hold_settled(weak, pm, std::move(err));
+    };
+    return plugin::BroadcastHold(std::move(state));
+  };
+  const auto view = room_view(room);
+  plugin::MessageEvent ev{view,           pm->sender,      from, pm->stanza,
+                          pm->stanza_id,  pm->received_at, take_hold};
+  for (auto& pl : plugins) {
+    std::optional<StanzaError> refusal;
+    try {
+      refusal = pl->on_message_before_broadcast(ev);
+    } catch (const std::exception& e) {
+      log::error("muc", "plugin {} threw before broadcast: {}", pl->name(), e.what());
+      refusal = errors::internal_server_error();
+    }
+    if (refusal) {
+      pm->refused = true;
+      return send_error(m, *refusal);
+    }
+  }
+  room.outbox.push_back(pm);
+  pump(room);
+}
+
+void Service::Impl::on_hold_settled(const std::weak_ptr<Room>& weak,
+                                    const std::shared_ptr<PendingMessage>& pm,
+                                    std::optional<StanzaError> err) {
+  if (pm->holds_pending > 0) --pm->holds_pending;
+  if (err && !pm->failed) pm->failed = std::move(err);
+  if (pm->refused) return;
+  if (auto room = weak.lock(); room && !room->destroyed) pump(*room);
+}
+
+void Service::Impl::pump(Room& room) {
+  if (room.pumping) return;  // a hook released a hold while we broadcast: the loop continues
+  room.pumping = true;
+  while (!room.outbox.empty()) {
+    std::shared_ptr<PendingMessage> head = room.outbox.front();
+    if (head->holds_pending > 0 && !head->failed) break;
+    room.outbox.pop_front();
+    if (head->failed) {
+      // The sender learns its message was not delivered (never dropped silently).
+      Element err = make_error_reply(head->original, *head->failed);
+      send(std::move(err));
+      continue;
+    }
+    broadcast(room, *head);
+  }
+  room.pumping = false;
+  maybe_unload(room);
+}
+
+void Service::Impl::broadcast(Room& room, PendingMessage& pm) {
+  for (auto& [nick, o] : room.occupants)
+    for (const auto& s : o.sessions) deliver(room, s.real, pm.stanza);
+  messages_total.inc();
+  broadcast_duration.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - pm.started).count());
+  const auto view = room_view(room);
+  const plugin::MessageEvent ev{view,         pm.sender,      pm.sender_real, pm.stanza,
+                                pm.stanza_id, pm.received_at,
+                                [] { return plugin::BroadcastHold(nullptr); }};
+  each_plugin([&](plugin::Plugin& pl) { pl.on_message_after_broadcast(ev); });
+}
+
+void Service::Impl::occupant_message(Room& room, const Element& m, const Jid& from,
+                                     const std::string& nick) {
+  const std::string_view type = m.attr("type");
+  if (type == "error") {
+    ghost_check(room, m, from);
+    return;
+  }
+  Occupant* sender = room.occupant_by_real(from);
+  if (!sender) return send_error(m, errors::not_acceptable("you are not in the room"));
+  if (type == "groupchat")
+    return send_error(m, errors::bad_request("groupchat messages go to the room"));
+  if (!room.record.settings.allow_private_messages || !cfg.muc.allow_private_messages)
+    return send_error(m, errors::not_allowed("private messages are disabled in this room"));
+  if (auto err = check_message_limits(*sender, m)) return send_error(m, *err);
+  Occupant* target = room.occupant_by_nick(nick);
+  if (!target) return send_error(m, errors::item_not_found("no such occupant"));
+  Element out = m;
+  out.set_attr("from", room.occupant_jid(sender->nick));
+  strip_room_ids(out, room.jid);
+  if (!out.child("x", ns::muc_user)) out.add_child("x", ns::muc_user);
+  out.add_child("occupant-id", ns::occupant_id).set_attr("id", sender->occupant_id);
+  for (const auto& s : target->sessions) deliver(room, s.real, out);
+}
+
+void Service::Impl::mediated_invite(Room& room, const Element& m, const Jid& from,
+                                    const Element& invite) {
+  Occupant* o = room.occupant_by_real(from);
+  if (!o || o->role == Role::visitor) return send_error(m, errors::not_acceptable());
+  const auto invitee = Jid::parse(invite.attr("to"));
+  if (!invitee) return send_error(m, errors::jid_malformed());
+  // The room is members-only and invitations never grant membership (§9.5): members may
+  // invite project members; admins and owners may invite anyone (membership is separate).
+  if (rank(room.affiliation_of(from)) < rank(Affiliation::admin) &&
+      rank(room.affiliation_of(invitee->bare())) < rank(Affiliation::member))
+    return send_error(m, errors::forbidden("only project members can be invited"));
+  Element out("message");
+  out.set_attr("from", room.jid.bare_str());
+  out.set_attr("to", invitee->str());
+  if (m.has_attr("id")) out.set_attr("id", std::string(m.attr("id")));
+  Element& x = out.add_child("x", ns::muc_user);
+  Element& inv = x.add_child("invite");
+  inv.set_attr("from", from.bare_str());
+  if (const Element* reason = invite.child("reason")) inv.add_child(*reason);
+  send(std::move(out));
+}
+
+void Service::Impl::mediated_decline(Room& room, const Element& m, const Jid& from,
+                                     const Element& decline) {
+  const auto to = Jid::parse(decline.attr("to"));
+  if (!to) return send_error(m, errors::jid_malformed());
+  Element out("message");
+  out.set_attr("from", room.jid.bare_str());
+  out.set_attr("to", to->str());
+  Element& x = out.add_child("x", ns::muc_user);
+  Element& dec = x.add_child("decline");
+  dec.set_attr("from", from.bare_str());
+  if (const Element* reason = decline.child("reason")) dec.add_child(*reason);
+  send(std::move(out));
+}
+
+}  // namespace salon::muc

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Room lifecycle: lazy loading through the RoomStore (stanzas queue while a room loads, so
+// their order is kept), routing of stanzas inside a room, views for plugins, idle unloading.
+#include <boost/asio/post.hpp>
+
+#include "core/log.hpp"
+#include "muc/ids.hpp"
+#include "muc/impl.hpp"
+
+namespace salon::muc {
+
+std::optional<Affiliation> parse_affiliation(std::string_view s) {
+  if (s == "none") return Affiliation::none;
+  if (s == "outcast") return Affiliation::outcast;
+  if (s == "member") return Affiliation::member;
+  if (s == "admin") return Affiliation::admin;
+  if (s == "owner") return Affiliation::owner;
+  return std::nullopt;
+}
+
+std::optional<Role> parse_role(std::string_view s) {
+  if (s == "none") return Role::none;
+  if (s == "visitor") return Role::visitor;
+  if (s == "participant") return Role::participant;
+  if (s == "moderator") return Role::moderator;
+  return std::nullopt;
+}
+
+void Service::Impl::route_to_room(const std::string& local, Element stanza, const Jid& from,
+                                  const Jid& to) {
+  if (auto it = rooms.find(local); it != rooms.end()) {
+    std::shared_ptr<Room> room = it->second;
+    if (room->state == Room::State::loading) {
+      room->queued.push_back(std::move(stanza));
+      return;
+    }
+    room_stanza(*room, stanza, from, to);
+    return;
+  }
+  // Stanzas that need no answer don't justify loading a room: errors (no occupant to remove
+  // in an unloaded room) and unavailable presence (nobody to remove).
+  const std::string_view type = stanza.attr("type");
+  if (type == "error" || (stanza.name() == "presence" && !type.empty())) return;
+
+  auto room = std::make_shared<Room>();
+  room->local = local;
+  room->queued.push_back(std::move(stanza));
+  rooms.emplace(local, room);
+  rooms_loaded_gauge.set(static_cast<double>(rooms.size()));
+  std::weak_ptr<int> life = alive;
+  store.load_room(local, [this, life, local](std::optional<RoomRecord> rec, StoreError err) {
+    if (life.expired()) return;
+    on_room_loaded(local, std::move(rec), std::move(err));
+  });
+}
+
+void Service::Impl::answer_missing_room(const Element& stanza) {
+  const std::string_view type = stanza.attr("type");
+  if (type == "error" || type == "result") return;
+  if (stanza.name() == "presence" && !type.empty()) return;
+  // Rooms are provisioned by the marketplace; users cannot create them (XEP-0045 §7.2.10
+  // treats a room that does not exist for the user like a locked one).
+  send_error(stanza, errors::item_not_found("no such room"));
+}
+
+void Service::Impl::on_room_loaded(const std::string& local, std::optional<RoomRecord> rec,
+                                   StoreError err) {
+  auto it = rooms.find(local);
+  if (it == rooms.end() || it->second->state != Room::State::loading) return;
+  std::shared_ptr<Room> slot = it->second;
+  if (err || !rec) {
+    rooms.erase(it);
+    rooms_loaded_gauge.set(static_cast<double>(rooms.size()));
+    if (err) log::error("muc", "loading room {} failed: {}", local, err.message);
+    for (const auto& s : slot->queued) {
+      if (err)
+        send_error(s, errors::internal_server_error("the room could not be loaded"));
+      else
+        answer_missing_room(s);
+    }
+    return;
+  }
+  std::shared_ptr<Room> room = make_room(*rec);
+  room->queued = std::move(slot->queued);
+  it->second = room;
+  std::vector<Element> queued = std::move(room->queued);
+  for (auto& s : queued) {
+    if (room->destroyed) {
+      answer_missing_room(s);
+      continue;
+    }
+    const auto from = Jid::parse(s.attr("from"));
+    const auto to = Jid::parse(s.attr("to"));
+    if (from && to) room_stanza(*room, s, *from, *to);
+  }
+  if (!room->destroyed) maybe_unload(*room);
+}
+
+std::shared_ptr<Room> Service::Impl::make_room(const RoomRecord& record) {
+  auto room = std::make_shared<Room>();
+  room->state = Room::State::ready;
+  room->local = record.local;
+  room->jid = Jid::from_parts(record.local, domain).value_or(Jid{});
+  room->record = record;
+  for (const auto& a : record.affiliations) {
+    const auto j = Jid::parse(a.jid);
+    if (!j || a.affiliation == Affiliation::none) continue;
+    AffiliationRecord r = a;
+    r.jid = j->bare_str();
+    room->affiliations[r.jid] = std::move(r);
+  }
+  room->record.affiliations.clear();
+  return room;
+}
+
+void Service::Impl::room_stanza(Room& room, const Element& stanza, const Jid& from,
+                                const Jid& to) {
+  const std::string& kind = stanza.name();
+  if (kind == "presence") {
+    room_presence(room, stanza, from, to);
+  } else if (kind == "message") {
+    if (to.is_bare())
+      room_message(room, stanza, from);
+    else
+      occupant_message(room, stanza, from, to.resource());
+  } else if (kind == "iq") {
+    if (to.is_bare())
+      room_iq(room, stanza, from);
+    else
+      occupant_iq(room, stanza, from, to.resource());
+  }
+  if (!room.destroyed) maybe_unload(room);
+}
+
+void Service::Impl::maybe_unload(Room& room) {
+  if (!room.idle() || stopping || room.state != Room::State::ready) return;
+  if (!room.idle_timer) room.idle_timer = std::make_unique<boost::asio::steady_timer>(io);
+  room.idle_timer->expires_after(cfg.muc.idle_unload);
+  std::weak_ptr<int> life = alive;
+  std::string local = room.local;
+  room.idle_timer->async_wait([this, life, local](const boost::system::error_code& ec) {
+    if (ec || life.expired()) return;
+    auto it = rooms.find(local);
+    if (it != rooms.end() && it->second->idle() && it->second->state == Room::State::ready)
+      unload(local);
+  });
+}
+
+void Service::Impl::unload(const std::string& local) {
+  auto it = rooms.find(local);
+  if (it == rooms.end()) return;
+  log::debug("muc", "unloading room {}", local);
+  // Keep the object alive until this handler returns; its timers may be the caller.
+  std::shared_ptr<Room> keep = it->second;
+  rooms.erase(it);
+  rooms_loaded_gauge.set(static_cast<double>(rooms.size()));
+  boost::asio::post(io, [keep] {});
+}
+
+plugin::RoomView Service::Impl::room_view(const Room& room) const {
+  plugin::RoomView v;
+  v.jid = room.jid;
+  v.id = room.record.id;
+  v.name = room.record.name;
+  v.description = room.record.description;
+  v.occupant_count = room.occupants.size();
+  v.affiliation_of = [&room](const Jid& bare) { return room.affiliation_of(bare); };
+  return v;
+}
+
+plugin::OccupantView Service::Impl::occupant_view(const Room& room, const Occupant& o) const {
+  plugin::OccupantView v;
+  v.occupant_jid = room.jid.with_resource(o.nick);
+  v.nick = o.nick;
+  v.real_bare = o.bare;
+  for (const auto& s : o.sessions) v.resources.push_back(s.real);
+  v.occupant_id = o.occupant_id;
+  v.role = o.role;
+  v.affiliation = room.affiliation_of(o.bare);
+  return v;
+}
+
+std::string Service::Impl::make_occupant_id(const Room& room, const Jid& bare) const {
+  return occupant_id(occupant_id_key, room.jid.bare_str(), bare.bare_str());
+}
+
+}  // namespace salon::muc

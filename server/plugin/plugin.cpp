@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "plugin/plugin.hpp"
+
+#include "plugin/hold.hpp"
+
+namespace salon::plugin {
+
+std::string_view to_string(Affiliation a) {
+  switch (a) {
+    case Affiliation::none: return "none";
+    case Affiliation::outcast: return "outcast";
+    case Affiliation::member: return "member";
+    case Affiliation::admin: return "admin";
+    case Affiliation::owner: return "owner";
+  }
+  return "none";
+}
+
+std::string_view to_string(Role r) {
+  switch (r) {
+    case Role::none: return "none";
+    case Role::visitor: return "visitor";
+    case Role::participant: return "participant";
+    case Role::moderator: return "moderator";
+  }
+  return "none";
+}
+
+BroadcastHold::BroadcastHold(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+BroadcastHold::BroadcastHold(BroadcastHold&&) noexcept = default;
+
+BroadcastHold& BroadcastHold::operator=(BroadcastHold&& other) noexcept {
+  if (this != &other) {
+    // Overwriting an unsettled hold must not stall its message: it fails like a dropped one.
+    if (state_ && !state_->settled)
+      state_->finish(errors::internal_server_error("broadcast hold was dropped"));
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+
+BroadcastHold::~BroadcastHold() {
+  if (state_ && !state_->settled)
+    state_->finish(errors::internal_server_error("broadcast hold was dropped"));
+}
+
+void BroadcastHold::release() {
+  if (state_) state_->finish(std::nullopt);
+}
+
+void BroadcastHold::fail(StanzaError error) {
+  if (state_) state_->finish(std::move(error));
+}
+
+}  // namespace salon::plugin

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The plugin interface: how archive, email, presence (and later plugins) see every room event
+// first-hand without the core knowing them. Modelled on Prosody's MUC events:
+//   muc-occupant-pre-join      -> Plugin::on_occupant_pre_join   (may refuse with an error)
+//   muc-occupant-joined / left -> on_occupant_joined / on_occupant_left
+//   presence updates           -> on_presence_changed
+//   muc-broadcast-message      -> on_message_before_broadcast   (may add elements, refuse,
+//                                 or hold the broadcast until it releases it)
+//                                 on_message_after_broadcast
+//   muc-get-history            -> Host::set_history_provider
+//   muc-disco#info             -> Host::add_room_feature / add_service_feature
+//   IQ handlers by namespace   -> Host::on_room_iq / on_service_iq
+//   HTTP routes under /api/v1/ -> Host::add_http_route
+// Every hook has a no-op default, so a plugin overrides only what it needs. All hooks run on
+// the event loop thread; a plugin that needs blocking work posts it to the database workers.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/element.hpp"
+#include "core/iq.hpp"
+#include "core/jid.hpp"
+#include "core/stanza.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace salon {
+class Metrics;
+namespace config {
+struct PluginSection;
+struct Config;
+}  // namespace config
+namespace db {
+class Database;
+}
+namespace http {
+struct Request;
+struct Response;
+using Respond = std::function<void(Response)>;
+using Handler = std::function<void(const Request&, Respond)>;
+}  // namespace http
+}  // namespace salon
+
+namespace salon::plugin {
+
+using Clock = std::chrono::system_clock;
+
+enum class Affiliation { none, outcast, member, admin, owner };
+enum class Role { none, visitor, participant, moderator };
+std::string_view to_string(Affiliation a);
+std::string_view to_string(Role r);
+
+// Read-only views of room state handed to plugins. They are valid during the call only.
+struct RoomView {
+  Jid jid;                   // project-id@rooms.example.com
+  std::int64_t id = 0;       // database key (rooms.id)
+  std::string name;
+  std::string description;
+  std::size_t occupant_count = 0;
+  // The affiliation of a bare JID in this room (none when unaffiliated).
+  std::function<Affiliation(const Jid& bare)> affiliation_of;
+};
+
+struct OccupantView {
+  Jid occupant_jid;                  // room@service/nick
+  std::string nick;
+  Jid real_bare;                     // the user's bare JID
+  std::vector<Jid> resources;        // every joined full JID (multi-session nick)
+  std::string occupant_id;           // XEP-0421
+  Role role = Role::none;
+  Affiliation affiliation = Affiliation::none;
+};
+
+struct PreJoin {
+  const RoomView& room;
+  Jid real_jid;                      // full JID of the joining resource
+  std::string nick;
+  Affiliation affiliation = Affiliation::none;
+  const Element& presence;
+};
+
+// A hold on a message's broadcast. The core broadcasts a message when every hold taken on it
+// has been released; a failed hold bounces the message to its sender with the error instead
+// (the archive holds each message until it is durably stored). Holds are move-only; one that
+// is destroyed without release() or fail() fails with internal-server-error, so a forgotten
+// hold can't stall a room silently. Must be released/failed on the loop thread.
+class BroadcastHold {
+public:
+  struct State;
+  explicit BroadcastHold(std::shared_ptr<State> state);
+  BroadcastHold(BroadcastHold&&) noexcept;
+  BroadcastHold& operator=(BroadcastHold&&) noexcept;
+  ~BroadcastHold();
+  void release();
+  void fail(StanzaError error);
+
+private:
+  std::shared_ptr<State> state_;
+};
+
+struct MessageEvent {
+  const RoomView& room;
+  const OccupantView& sender;
+  Jid sender_real;                   // the sending resource
+  Element& stanza;                   // the groupchat message as it will be reflected (mutable
+                                     // before broadcast: plugins may add elements)
+  std::string stanza_id;             // XEP-0359 id assigned by the room (by = room JID)
+  Clock::time_point received_at;
+  // Takes a hold on the broadcast (only valid in on_message_before_broadcast).
+  std::function<BroadcastHold()> hold;
+};
+
+struct HistoryRequest {
+  std::optional<std::size_t> max_stanzas;
+  std::optional<std::size_t> max_chars;
+  std::optional<std::chrono::seconds> seconds;
+  std::optional<Clock::time_point> since;
+};
+// Answers the messages to replay on join, oldest first, each a full <message/> as reflected
+// (the core adds <delay/> when the provider has not). Call `done` exactly once, on the loop.
+using HistoryProvider = std::function<void(const RoomView&, const Jid& requester,
+                                           const HistoryRequest&,
+                                           std::function<void(std::vector<Element>)> done)>;
+
+// An IQ addressed to a room, after the core has found the room (a missing room has already
+// been answered item-not-found) and the requester's affiliation.
+struct RoomIq {
+  const Element& iq;
+  const Element& payload;
+  const RoomView& room;
+  Jid from;
+  Affiliation from_affiliation = Affiliation::none;
+  bool from_is_occupant = false;
+};
+using RoomIqHandler = std::function<void(const RoomIq&, IqResponder)>;
+using ServiceIqHandler = std::function<void(const Element& iq, IqResponder)>;
+
+// What a plugin may use. Implemented by the core (server/muc/).
+class Host {
+public:
+  virtual ~Host() = default;
+  virtual boost::asio::io_context& loop() = 0;
+  virtual Metrics& metrics() = 0;
+  virtual db::Database& database() = 0;
+  virtual const config::Config& config() const = 0;
+  virtual StanzaSink& sink() = 0;
+  virtual const std::string& service_domain() const = 0;
+
+  virtual void on_room_iq(std::string_view type, std::string_view xmlns, RoomIqHandler h) = 0;
+  virtual void on_service_iq(std::string_view type, std::string_view xmlns,
+                             ServiceIqHandler h) = 0;
+  virtual void add_room_feature(std::string var) = 0;
+  virtual void add_service_feature(std::string var) = 0;
+  virtual void set_history_provider(HistoryProvider provider) = 0;
+  // Routes under /api/v1/ on salond's HTTP listener (bearer auth is checked by the core).
+  virtual void add_http_route(std::string_view method, std::string_view pattern,
+                              http::Handler handler) = 0;
+};
+
+class Plugin {
+public:
+  virtual ~Plugin() = default;
+  [[nodiscard]] virtual std::string_view name() const = 0;
+  // Validates the section and starts; an error text (with key and line) refuses start-up.
+  virtual std::optional<std::string> start(Host& host, const config::PluginSection& section) = 0;
+  // SIGHUP with a changed section; an error keeps the old settings.
+  virtual std::optional<std::string> reload(const config::PluginSection&) { return std::nullopt; }
+  virtual void stop() {}
+
+  virtual std::optional<StanzaError> on_occupant_pre_join(const PreJoin&) { return std::nullopt; }
+  virtual void on_occupant_joined(const RoomView&, const OccupantView&) {}
+  virtual void on_occupant_left(const RoomView&, const OccupantView&) {}
+  virtual void on_presence_changed(const RoomView&, const OccupantView&, const Element&) {}
+  virtual std::optional<StanzaError> on_message_before_broadcast(MessageEvent&) {
+    return std::nullopt;
+  }
+  virtual void on_message_after_broadcast(const MessageEvent&) {}
+  virtual void on_room_destroyed(const RoomView&) {}
+};
+
+// Compiled-in plugins: plugins/CMakeLists.txt generates the list of factories.
+struct Factory {
+  std::string_view name;
+  std::unique_ptr<Plugin> (*make)();
+};
+std::vector<Factory> builtin_plugins();
+
+}  // namespace salon::plugin

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The SQL of PgRoomStore, as functions on an open transaction (internal to server/store/).
+// They throw pqxx exceptions; the db layer turns those into errors (and, for writes, isolates
+// the failing job from the rest of its batch). Functions that write may run more than once
+// (the writer re-runs a batch's jobs after a rollback), so they only depend on their arguments.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <pqxx/transaction_base>
+
+#include "muc/store.hpp"
+
+namespace salon::store::sql {
+
+// Reads.
+std::optional<muc::RoomRecord> room_by_local(pqxx::transaction_base& tx, const std::string& local);
+std::optional<muc::RoomRecord> room_by_id(pqxx::transaction_base& tx, std::int64_t id);
+std::vector<muc::RestoredRoom> occupied_rooms(pqxx::transaction_base& tx);
+std::map<std::string, std::string> rooms_of(pqxx::transaction_base& tx, const std::string& bare);
+
+// Writes.
+struct Upserted {
+  std::int64_t room_id = 0;
+  bool created = false;
+};
+Upserted upsert_project(pqxx::transaction_base& tx, const muc::ProjectSpec& spec);
+bool delete_room(pqxx::transaction_base& tx, const std::string& local);  // existed
+void set_affiliation(pqxx::transaction_base& tx, std::int64_t room_id,
+                     const muc::AffiliationRecord& a);
+void save_room(pqxx::transaction_base& tx, const muc::RoomRecord& room);
+void save_occupants(pqxx::transaction_base& tx, std::int64_t room_id,
+                    const std::vector<muc::PersistedOccupant>& occupants);
+
+}  // namespace salon::store::sql

