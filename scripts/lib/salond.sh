@@ -71,3 +71,14 @@ salond_stop() {
   [[ -n "$pid" ]] && stop_pid "$pid" salond 20
   rm -f "$PID_DIR/salond.pid"
 }
+
+# salond_kill: SIGKILL (no flush, no goodbye: a crash), then wait until it is gone.
+salond_kill() {
+  local pid
+  pid=$(read_pidfile "$PID_DIR/salond.pid" || true)
+  if [[ -n "$pid" ]] && pid_alive "$pid"; then
+    kill -KILL "$pid" 2>/dev/null || true
+    wait_pid_exit "$pid" 10 || die "salond (pid $pid) survived SIGKILL"
+  fi
+  rm -f "$PID_DIR/salond.pid"
+}

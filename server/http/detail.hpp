@@ -6,7 +6,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -18,7 +20,6 @@
 
 namespace salon {
 class Counter;
-class Gauge;
 class Histogram;
 }  // namespace salon
 
@@ -43,7 +44,9 @@ struct Core {
   Router router;
   bool stopped = false;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> connections;
-  Gauge& open_connections;
+  // Read by a gauge_fn at scrape time. Not a Gauge& in the registry: connections are destroyed
+  // in destructors, possibly while an io_context is torn down after the registry.
+  std::shared_ptr<std::atomic<std::int64_t>> open_connections;
   Counter& rejected_connections;
 
   // True when called on the loop thread.

@@ -20,11 +20,13 @@ Core::Core(net::io_context& io_, Metrics& metrics_, Limits limits_)
     : io(io_),
       metrics(metrics_),
       limits(limits_),
-      open_connections(metrics_.gauge("salon_http_open_connections",
-                                      "HTTP connections currently open")),
+      open_connections(std::make_shared<std::atomic<std::int64_t>>(0)),
       rejected_connections(metrics_.counter(
           "salon_http_rejected_connections_total",
-          "HTTP connections closed at once because max_connections were open")) {}
+          "HTTP connections closed at once because max_connections were open")) {
+  metrics.gauge_fn("salon_http_open_connections", "HTTP connections currently open",
+                   [open = open_connections] { return static_cast<double>(open->load()); });
+}
 
 void Core::record(const std::string& route, int status, std::chrono::steady_clock::duration took) {
   auto& counter = requests_[{route, status}];

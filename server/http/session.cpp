@@ -72,12 +72,12 @@ Session::Session(std::shared_ptr<Core> core, tcp::socket socket)
 
 Session::~Session() {
   core_->connections.erase(this);
-  core_->open_connections.add(-1);
+  core_->open_connections->fetch_sub(1);
 }
 
 void Session::start() {
   core_->connections[this] = weak_from_this();
-  core_->open_connections.add(1);
+  core_->open_connections->fetch_add(1);
   read_next();
 }
 

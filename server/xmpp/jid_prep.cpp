@@ -6,6 +6,7 @@
 // cost otherwise, and the same JIDs recur constantly.
 #include <gloox/jid.h>
 
+#include <cctype>
 #include <string>
 #include <unordered_map>
 
@@ -52,8 +53,15 @@ std::optional<std::string> Jid::resourceprep(std::string_view resource) {
 std::optional<Jid> Jid::from_parts(std::string_view local, std::string_view domain,
                                    std::string_view resource) {
   if (domain.empty() || domain.size() > kMaxPart) return std::nullopt;
-  // nameprep alone lets '@' through ("a@b@host" would get the domain "b@host").
-  if (domain.find_first_of("@/") != std::string_view::npos) return std::nullopt;
+  // nameprep alone lets '@', spaces and other ASCII punctuation through ("a@b@host" would get
+  // the domain "b@host"). ASCII is limited to LDH labels, dots and IPv6 literals; non-ASCII
+  // (internationalised labels) is left to nameprep.
+  for (const char ch : domain) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x80) continue;
+    if (!(std::isalnum(c) || c == '-' || c == '.' || c == '[' || c == ']' || c == ':'))
+      return std::nullopt;
+  }
   gloox::JID j;
   if (!j.setServer(std::string(domain)) || j.server().empty()) return std::nullopt;
   std::string l, r;

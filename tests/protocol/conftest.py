@@ -1,6 +1,7 @@
 """Fixtures for protocol tests against the private stack (scripts/stack up).
 
-    stack             dict of .run/stack.env (ports, domains, secrets, paths)
+    stack             dict of .run/stack.env at session start (ports, domains, secrets, paths;
+                      PIDs change when a test restarts a server: lib.stack.load_env() rereads)
     new_user()        a fresh account (random name) -> lib.stack.Account
     client_factory()  a connected XmppClient (a new account unless one is given)
     component_factory()  a connected ComponentHarness (the harness domain unless told)

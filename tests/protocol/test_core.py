@@ -181,7 +181,8 @@ def test_check_config_reports_key_and_line(stack, tmp_path):
 def test_sigterm_is_a_clean_exit_and_sighup_reloads(stack, salond_factory, free_port):
     # A second salond on the harness domain, so the stack's one keeps serving.
     proc = salond_factory(component={"domain": stack["SALON_HARNESS_DOMAIN"],
-                                     "secret": stack["SALON_HARNESS_SECRET"]},
+                                     "secret": stack["SALON_HARNESS_SECRET"],
+                                     "server_port": int(stack["SALON_HARNESS_PORT"])},
                           log={"level": "info", "format": "json"})
     proc.wait_http(proc.http_url, "/readyz", 200, timeout=20)
     cfg = proc.config.read_text()
@@ -202,6 +203,7 @@ def test_sigterm_is_a_clean_exit_and_sighup_reloads(stack, salond_factory, free_
 def test_dead_peer_is_detected_by_keepalive(stack, salond_factory):
     proc = salond_factory(component={"domain": stack["SALON_HARNESS_DOMAIN"],
                                      "secret": stack["SALON_HARNESS_SECRET"],
+                                     "server_port": int(stack["SALON_HARNESS_PORT"]),
                                      "keepalive_interval_ms": 300, "keepalive_timeout_ms": 1500})
     proc.wait_http(proc.http_url, "/readyz", 200, timeout=20)
     # Read the pid now: an earlier test may have restarted the server.

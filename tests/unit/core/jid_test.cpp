@@ -38,6 +38,9 @@ TEST(Jid, RejectsInvalid) {
   EXPECT_FALSE(Jid::parse("@example.com"));
   EXPECT_FALSE(Jid::parse("user@"));
   EXPECT_FALSE(Jid::parse("a@b@host"));
+  EXPECT_FALSE(Jid::parse("alice@local host"));
+  EXPECT_FALSE(Jid::parse("alice@exa_mple.com"));
+  EXPECT_TRUE(Jid::parse("alice@[::1]"));
   EXPECT_FALSE(Jid::from_parts("a", "b@host"));
   EXPECT_FALSE(Jid::parse("user@example.com/"));
   EXPECT_FALSE(Jid::parse("us\"er@example.com"));  // '"' is prohibited by nodeprep

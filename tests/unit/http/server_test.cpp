@@ -163,6 +163,19 @@ TEST_F(Routing, RequestsAreCountedByRoutePatternAndCode) {
             std::string::npos);
 }
 
+TEST_F(Routing, OpenConnectionsAreAGauge) {
+  const auto has = [&](const std::string& line) {
+    return eventually([&] { return metrics_text().find(line) != std::string::npos; });
+  };
+  {
+    Client a(port), b(port);
+    a.request("GET", "/api/v1/projects/a");
+    b.request("GET", "/api/v1/projects/b");
+    EXPECT_TRUE(has("\nsalon_http_open_connections 2\n")) << metrics_text();
+  }
+  EXPECT_TRUE(has("\nsalon_http_open_connections 0\n")) << metrics_text();
+}
+
 class Handlers : public ServerTest {};
 
 TEST_F(Handlers, AsyncHandlerAnswersLaterFromATimer) {

@@ -75,7 +75,7 @@ protected:
 TEST_F(Streaming, ManyChunksArriveInOrderWithOneInFlight) {
   constexpr int n = 10000;
   stream_route(n, 0);
-  Client c(port);
+  Client c(port, 60s);  // one read for the whole body: generous for sanitizer builds
   auto r = c.request("GET", "/stream");
   ASSERT_TRUE(r.complete) << r.error;
   EXPECT_EQ(r.status, 200);
@@ -107,7 +107,7 @@ TEST_F(Streaming, ASlowReaderHoldsBackTheProducer) {
   constexpr int n = 256;
   constexpr std::size_t chunk = 64 * 1024;
   stream_route(n, chunk);
-  Client c(port);
+  Client c(port, 60s);
   c.limit_receive_buffer(256 * 1024);
   c.write_request("GET", "/stream");
   ASSERT_TRUE(eventually([&] { return producers_started == 1; }));
