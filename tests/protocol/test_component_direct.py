@@ -58,13 +58,25 @@ def join(srv, real, room, nick):
              f"<history maxstanzas='0'/></x></presence>")
 
 
-def test_join_sequence_order_on_the_wire(stack, direct):
-    srv, proc = direct
+def alice_and_bob_project(proc, stack):
     project = f"p{secrets.token_hex(3)}"
     provision(proc, stack, project, [
         {"jid": "alice@localhost", "name": "Alice", "email": "a@x.test", "role": "client"},
         {"jid": "bob@localhost", "name": "Bob", "email": "b@x.test", "role": "designer"}])
-    room = f"{project}@{DOMAIN}"
+    return f"{project}@{DOMAIN}"
+
+
+def alice_and_bob_in_a_room(srv, proc, stack):
+    room = alice_and_bob_project(proc, stack)
+    for real, nick in (("alice@localhost/web", "Alice"), ("bob@localhost/phone", "Bob")):
+        join(srv, real, room, nick)
+        srv.wait_for(lambda el, r=real: el.get("to") == r and el.find("{*}subject") is not None)
+    return room
+
+
+def test_join_sequence_order_on_the_wire(stack, direct):
+    srv, proc = direct
+    room = alice_and_bob_project(proc, stack)
     join(srv, "alice@localhost/web", room, "Alice")
     srv.wait_for(lambda el: local(el.tag) == "message" and el.get("to") == "alice@localhost/web"
                  and el.find("{*}subject") is not None, what="alice's subject")
@@ -83,14 +95,7 @@ def test_join_sequence_order_on_the_wire(stack, direct):
 
 def test_groupchat_reflection_is_fifo_with_unique_stanza_ids(stack, direct):
     srv, proc = direct
-    project = f"p{secrets.token_hex(3)}"
-    provision(proc, stack, project, [
-        {"jid": "alice@localhost", "name": "Alice", "email": "a@x.test", "role": "client"},
-        {"jid": "bob@localhost", "name": "Bob", "email": "b@x.test", "role": "designer"}])
-    room = f"{project}@{DOMAIN}"
-    for real, nick in (("alice@localhost/web", "Alice"), ("bob@localhost/phone", "Bob")):
-        join(srv, real, room, nick)
-        srv.wait_for(lambda el, r=real: el.get("to") == r and el.find("{*}subject") is not None)
+    room = alice_and_bob_in_a_room(srv, proc, stack)
     n = 20  # within the default rate limit burst
     for i in range(n):
         srv.send(f"<message from='alice@localhost/web' to='{room}' type='groupchat' id='m{i}'>"
@@ -105,14 +110,7 @@ def test_groupchat_reflection_is_fifo_with_unique_stanza_ids(stack, direct):
 
 def test_link_loss_keeps_occupants(stack, direct):
     srv, proc = direct
-    project = f"p{secrets.token_hex(3)}"
-    provision(proc, stack, project, [
-        {"jid": "alice@localhost", "name": "Alice", "email": "a@x.test", "role": "client"},
-        {"jid": "bob@localhost", "name": "Bob", "email": "b@x.test", "role": "designer"}])
-    room = f"{project}@{DOMAIN}"
-    for real, nick in (("alice@localhost/web", "Alice"), ("bob@localhost/phone", "Bob")):
-        join(srv, real, room, nick)
-        srv.wait_for(lambda el, r=real: el.get("to") == r and el.find("{*}subject") is not None)
+    room = alice_and_bob_in_a_room(srv, proc, stack)
     srv.drop_connection()
     start = time.monotonic()
     deadline = start + 5
