@@ -218,3 +218,47 @@ def test_dead_peer_is_detected_by_keepalive(stack, salond_factory):
     proc.wait_http(proc.http_url, "/readyz", 200, timeout=10)
     assert metric(proc.http_url, "salon_xmpp_keepalive_timeouts_total") >= 1
     assert "declaring the link dead" in proc.stderr_text()
+
+
+def test_postgresql_down_at_start_waits_instead_of_dying(stack, salond_factory, free_port):
+    dead = f"host=127.0.0.1 port={free_port()} dbname=salon user=salon connect_timeout=1"
+    proc = salond_factory(component={"domain": stack["SALON_HARNESS_DOMAIN"],
+                                     "secret": stack["SALON_HARNESS_SECRET"],
+                                     "server_port": int(stack["SALON_HARNESS_PORT"])},
+                          database={"conninfo": dead})
+    proc.wait_http(proc.http_url, "/healthz", 200, timeout=20)
+    r = proc.wait_http(proc.http_url, "/readyz", 503, timeout=10)
+    assert "postgresql" in r.json()["down"]
+    time.sleep(2)  # several retry rounds
+    assert proc.running()
+    assert requests.get(proc.http_url + "/readyz", timeout=5).status_code == 503
+
+
+def test_failing_migration_exits_3_and_leaves_the_database_as_it_was(stack, salond_factory,
+                                                                     tmp_path, monkeypatch):
+    import secrets as _secrets
+    db = f"mig_{_secrets.token_hex(4)}"
+    admin = stack["SALON_PG_ADMIN_CONNINFO"]
+    subprocess.run(["psql", "-qAt", admin, "-c", f"CREATE DATABASE {db} OWNER salon"], check=True)
+    try:
+        schemas = tmp_path / "schemas"
+        schemas.mkdir()
+        root = os.path.join(os.path.dirname(__file__), "..", "..", "schemas")
+        first = sorted(f for f in os.listdir(root) if f.endswith(".sql"))[0]
+        (schemas / first).write_text(open(os.path.join(root, first)).read())
+        (schemas / "900_broken.sql").write_text("CREATE TABLE half_done(x int);\nTHIS IS NOT SQL;\n")
+        monkeypatch.setenv("SALON_SCHEMA_DIR", str(schemas))
+        conninfo = stack["SALON_PG_CONNINFO"].replace("dbname=salon", f"dbname={db}")
+        proc = salond_factory(component={"domain": stack["SALON_HARNESS_DOMAIN"],
+                                         "secret": stack["SALON_HARNESS_SECRET"],
+                                         "server_port": int(stack["SALON_HARNESS_PORT"])},
+                              database={"conninfo": conninfo})
+        assert proc.wait(timeout=30) == 3
+        assert "900_broken.sql" in proc.stderr_text()
+        out = subprocess.run(["psql", "-qAt", conninfo, "-c",
+                              "SELECT max(version) FROM schema_version; "
+                              "SELECT count(*) FROM pg_tables WHERE tablename = 'half_done'"],
+                             check=True, capture_output=True, text=True).stdout.split()
+        assert out == [str(int(first[:3])), "0"], out
+    finally:
+        subprocess.run(["psql", "-qAt", admin, "-c", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"])
