@@ -130,7 +130,8 @@ asio::awaitable<LoadPhase> message_load(Bench& b) {
   st.warm = st.t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(b.opts.warmup));
   st.stop = st.t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(b.opts.duration));
   const double salond_cpu0 = cpu_seconds(b.salond->pid()), bench_cpu0 = cpu_seconds(0);
-  double salond_cpu_warm = salond_cpu0, bench_cpu_warm = bench_cpu0;
+  const double machine0 = machine_busy_seconds();
+  double salond_cpu_warm = salond_cpu0, bench_cpu_warm = bench_cpu0, machine_warm = machine0;
   bool warm_sampled = false;
   if (b.opts.rate > 0)
     tick(st, ticker, b.opts.rate);
@@ -143,6 +144,7 @@ asio::awaitable<LoadPhase> message_load(Bench& b) {
     if (!warm_sampled && Clock::now() >= st.warm) {
       salond_cpu_warm = cpu_seconds(b.salond->pid());
       bench_cpu_warm = cpu_seconds(0);
+      machine_warm = machine_busy_seconds();
       warm_sampled = true;
     }
     if (Clock::now() >= st.stop || !st.may_send() || b.broken()) break;
@@ -154,9 +156,12 @@ asio::awaitable<LoadPhase> message_load(Bench& b) {
   st.sending = false;
   ticker.cancel();
   res.measured_seconds = seconds_between(st.warm, st.stop);
-  const double ws = warm_sampled ? salond_cpu_warm : salond_cpu0, wb = warm_sampled ? bench_cpu_warm : bench_cpu0;
+  const double ws = warm_sampled ? salond_cpu_warm : salond_cpu0;
+  const double wb = warm_sampled ? bench_cpu_warm : bench_cpu0;
+  const double wm = warm_sampled ? machine_warm : machine0;
   res.salond_cpu = (cpu_seconds(b.salond->pid()) - ws) / res.measured_seconds;
   res.bench_cpu = (cpu_seconds(0) - wb) / res.measured_seconds;
+  res.other_cpu = (machine_busy_seconds() - wm) / res.measured_seconds - res.salond_cpu - res.bench_cpu;
 
   // Drain: every message sent must come back (or be refused with an error).
   const std::size_t per_room = b.opts.occupants;

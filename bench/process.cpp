@@ -151,6 +151,23 @@ double cpu_seconds(pid_t pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+double machine_busy_seconds() {
+  // "cpu  user nice system idle iowait irq softirq steal guest guest_nice"
+  std::istringstream in(read_file("/proc/stat"));
+  std::string label;
+  unsigned long long v[8] = {};
+  in >> label;
+  for (auto& x : v) in >> x;
+  const unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+  return static_cast<double>(busy) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+std::string load_average() {
+  std::string s = read_file("/proc/loadavg");
+  const auto parts = s.find(' ', s.find(' ', s.find(' ') + 1) + 1);
+  return s.substr(0, parts);
+}
+
 std::uint16_t free_port() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};

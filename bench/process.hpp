@@ -54,6 +54,10 @@ private:
 std::uint64_t rss_kib(pid_t pid);
 // utime + stime of a process (or of this one with pid 0) in seconds.
 double cpu_seconds(pid_t pid);
+// CPU time the whole machine spent busy (all CPUs, all processes; /proc/stat), in seconds.
+double machine_busy_seconds();
+// The 1/5/15-minute load averages as printed in /proc/loadavg.
+std::string load_average();
 // Number of threads of a process.
 int thread_count(pid_t pid);
 

@@ -6,6 +6,7 @@
 // provision R projects over HTTP, load the rooms, join R x occupants, affiliation-list IQs,
 // then the groupchat load; RSS of salond is sampled between phases. See bench/README.md.
 #include <sched.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <utility>  // before Boost 1.74's awaitable.hpp, which uses std::exchange without it
@@ -102,7 +103,7 @@ void usage() {
   --messages-per-occupant N  stop the message phase after N messages per occupant (0: use --duration)
   --duration S               message phase length in seconds, warm-up included (10)
   --warmup S                 first seconds not measured (1)
-  --window N                 closed loop: messages in flight (256)
+  --window N                 closed loop: messages in flight (128)
   --rate N                   open loop: send N messages/s instead (window caps what is in flight)
   --body-bytes N             message body size (64)
   --join-window N            joins in flight (8)
@@ -110,7 +111,7 @@ void usage() {
   --iq-window N              affiliation-list queries in flight (1)
   --load-window N            room loads in flight (32)
   --http-connections N       parallel provisioning connections (8)
-  --salond PATH              salond binary ($SALON_BIN, else next to this build)
+  --salond PATH              salond binary (default: this build's, else $SALON_BIN)
   --pg CONNINFO              PostgreSQL conninfo ($SALON_PG_CONNINFO)
   --salond-cpus LIST         run salond under `taskset -c LIST`
   --bench-cpus LIST          pin this program to LIST (sched_setaffinity)
@@ -165,10 +166,13 @@ bool parse_args(int argc, char** argv, Options& o) {
       return false;
     }
   }
-  if (o.window == 0) o.window = 256;
+  if (o.window == 0) o.window = 128;
   if (o.salond.empty()) {
-    if (const char* e = std::getenv("SALON_BIN"); e && *e) o.salond = e;
-    else o.salond = (fs::canonical("/proc/self/exe").parent_path() / "../server/app/salond").lexically_normal();
+    // The salond of this build first (the one the benchmark was built with), then $SALON_BIN.
+    const fs::path sibling =
+        (fs::canonical("/proc/self/exe").parent_path() / "../server/app/salond").lexically_normal();
+    const char* env = std::getenv("SALON_BIN");
+    o.salond = fs::exists(sibling) || !env || !*env ? sibling.string() : std::string(env);
   }
   if (o.pg.empty())
     if (const char* e = std::getenv("SALON_PG_CONNINFO"); e && *e) o.pg = e;
@@ -237,6 +241,10 @@ int main(int argc, char** argv) {
         io,
         [&]() -> boost::asio::awaitable<void> {
           code = co_await run(bench, cfg.http_port, token, rep);
+          // Shut salond down while its link is still open, as a server would see it: it
+          // flushes its state and closes the stream itself.
+          ::kill(salond.pid(), SIGTERM);
+          co_await bench.wait_until([&] { return server.closed(); }, 20.0);
           server.close();
         },
         [&](std::exception_ptr e) {

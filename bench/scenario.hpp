@@ -29,7 +29,7 @@ struct Options {
   std::size_t messages_per_occupant = 0; // 0: until --duration
   double duration = 10.0;                // message phase, seconds (warm-up included)
   double warmup = 1.0;                   // excluded from rates and latencies
-  std::size_t window = 0;                // messages in flight (0: 64 per... see salon_load.cpp)
+  std::size_t window = 0;                // messages in flight (0: the default, 128)
   double rate = 0;                       // > 0: open loop at this many messages/s
   std::size_t body_bytes = 64;
   std::size_t join_window = 8;
@@ -151,7 +151,9 @@ struct LoadPhase {
   std::uint64_t accepted_window = 0, deliveries_window = 0;  // inside the measured interval
   double measured_seconds = 0, total_seconds = 0;
   double in_per_s = 0, out_per_s = 0;
-  double salond_cpu = 0, bench_cpu = 0;  // fraction of one CPU over the measured interval
+  // Fractions of one CPU over the measured interval: salond (all its threads), this
+  // program, and everything else on the machine (PostgreSQL, other users' work).
+  double salond_cpu = 0, bench_cpu = 0, other_cpu = 0;
   std::size_t window = 0;
   Latencies reflection;
 };

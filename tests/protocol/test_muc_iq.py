@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from muc_support import (NS_REGISTER, NS_VCARD, assert_error, assert_result, child, consume, mark,
+from muc_support import (NS_REGISTER, NS_VCARD, assert_error, assert_result, child, mark,
                          muc, muc_accounts)
-from lib.xmlutil import (NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC_ADMIN, NS_MUC_OWNER, NS_PING, NS_STANZAS,
-                         attr, local, to_string)
+from lib.xmlutil import (NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC_ADMIN, NS_MUC_OWNER, NS_PING, attr, local, to_string)
 
 __all__ = ["muc", "muc_accounts"]
 

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import unicodedata
 
-import pytest
-
-from muc_support import (NS_CHATSTATES, NS_REGISTER, NS_ROOMINFO, assert_error, assert_result, bare,
-                         child, children, codes, consume, form_fields, groupchat_with_body, is_presence,
+from muc_support import (NS_REGISTER, assert_error, assert_result, bare,
+                         child, children, codes, form_fields, groupchat_with_body, is_presence,
                          is_unavailable, item, join_xml, mark, muc, muc_accounts, occupant_ids,
                          presence_from, resource, roominfo, subject_message, tuning)
-from lib.xmlutil import NS_DATA, NS_DISCO_INFO, NS_MUC_USER, to_string
+from lib.xmlutil import NS_DATA, NS_DISCO_INFO, to_string
 
 __all__ = ["muc", "muc_accounts", "tuning"]   # fixtures, imported for pytest
 

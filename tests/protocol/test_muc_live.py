@@ -9,7 +9,7 @@ Run: scripts/stack up && cd tests/protocol && /usr/bin/python3 -m pytest test_mu
 from __future__ import annotations
 
 from muc_support import (Member, assert_error, assert_result, child, codes, groupchat_with_body, is_unavailable,
-                         item, mark, muc, muc_accounts, presence_from, roominfo, wait_until)
+                         item, mark, muc, muc_accounts, presence_from, roominfo)
 from lib.xmlutil import NS_DISCO_INFO, NS_MUC_USER, to_string
 
 __all__ = ["muc", "muc_accounts"]

@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 
 from muc_support import (NS_CHATSTATES, NS_CORRECT, NS_MARKERS, NS_OCCUPANT_ID, NS_REACTIONS, NS_REPLY,
-                         assert_error, assert_result, bare, body, child, children, codes, groupchat_with_body,
-                         is_message, item, mark, message_error_with_id, muc, muc_accounts, occupant_ids,
-                         stanza_ids, subject_message, subject_of, tuning, wait_until)
+                         assert_error, assert_result, bare, body, child, children, groupchat_with_body,
+                         is_message, mark, message_error_with_id, muc, muc_accounts, occupant_ids,
+                         stanza_ids, subject_of, tuning, wait_until)
 from lib.xmlutil import NS_MUC_USER, NS_SID, attr, to_string
 
 __all__ = ["muc", "muc_accounts", "tuning"]

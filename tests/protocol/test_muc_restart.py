@@ -18,7 +18,7 @@ import pytest
 
 from lib.stack import stack as stack_cmd
 from muc_support import (assert_result, codes, groupchat_with_body, is_presence, is_unavailable, item, mark,
-                         message_error_with_id, muc, muc_accounts, presence_from, wait_until)
+                         message_error_with_id, muc, muc_accounts, occupant_ids, presence_from, wait_until)
 from lib.xmlutil import to_string
 
 __all__ = ["muc", "muc_accounts"]
@@ -41,8 +41,8 @@ def room_with_two(muc):
     for c in (a, b):
         muc.available(c)
     room = muc.project((a, "client", "Alice"), (b, "designer", "Bob"), (o, "staff", "Olga"))
-    muc.join(a, room, "Alice")
-    muc.join(b, room, "Bob")
+    room.ids = {"Alice": muc.join(a, room, "Alice").occupant_id,   # type: ignore[attr-defined]
+                "Bob": muc.join(b, room, "Bob").occupant_id}
     return room, a, b, o
 
 
@@ -54,14 +54,15 @@ def wait_persisted(muc, room, jids):
 
 
 def assert_carries_on(muc, room, a, b, marks):
-    """Both still occupants: messages both ways, self-pings succeed, and nobody got any
-    unavailable presence from the room since the marks."""
-    muc.say(a, room, "after restart from Alice")
-    for c in (a, b):
-        c.wait_for(groupchat_with_body(room.jid, "after restart from Alice"), 10)
-    muc.say(b, room, "after restart from Bob")
-    for c in (a, b):
-        c.wait_for(groupchat_with_body(room.jid, "after restart from Bob"), 10)
+    """Both still occupants: messages both ways (with the same XEP-0421 occupant-id as before:
+    §4.1 'stable'), self-pings succeed, and nobody got any unavailable presence from the room
+    since the marks."""
+    mine = muc.say_and_wait(a, room, "after restart from Alice", timeout=10)  # fails fast on an error
+    theirs = b.wait_for(groupchat_with_body(room.jid, "after restart from Alice"), 10)
+    for m in (mine, theirs):
+        assert occupant_ids(m) == [room.ids["Alice"]], to_string(m)
+    muc.say_and_wait(b, room, "after restart from Bob", timeout=10)
+    a.wait_for(groupchat_with_body(room.jid, "after restart from Bob"), 10)
     assert_result(muc.self_ping(a, room, "Alice"))
     assert_result(muc.self_ping(b, room, "Bob"))
     for c, m in marks.items():
@@ -202,3 +203,31 @@ def swallow_iqs(c) -> None:
         c._xmpp.register_handler(Callback("swallow", MatchXPath("{jabber:client}iq/{urn:example:slow}query"),
                                           lambda iq: None))
     c._loop.run(register())
+
+
+@pytest.mark.parametrize("same_resource", [True, False], ids=["same-resource", "new-resource"])
+def test_xmpp_server_restart_then_clients_rejoin(muc, same_resource):
+    """Issue 3 (Converse reconnects and rejoins every room when the XMPP server restarts):
+    the rejoin gets a complete join (the other occupant, the self-presence, the subject),
+    the room works, and no stale session of the old connections is left behind — when both
+    leave afterwards, each sees the other leave exactly once."""
+    room, a, b, o = room_with_two(muc)
+    stack_cmd("restart-xmpp")
+    muc.wait_http_ready(30)
+    resource = (lambda c: c.jid.split("/", 1)[1]) if same_resource else (lambda c: None)
+    a2 = muc.client(a.account, resource=resource(a))
+    b2 = muc.client(b.account, resource=resource(b))
+    for c in (a2, b2):
+        muc.available(c)
+    muc.join(a2, room, "Alice")
+    jb = muc.join(b2, room, "Bob")
+    assert [p.get("from") for p in jb.others] == [room.occ("Alice")]
+    muc.say(b2, room, "back again")
+    a2.wait_for(groupchat_with_body(room.jid, "back again"), 10)
+    muc.say(a2, room, "me too")
+    b2.wait_for(groupchat_with_body(room.jid, "me too"), 10)
+    m = mark(b2)
+    muc.leave(a2, room, "Alice")
+    b2.wait_for(presence_from(room.occ("Alice"), True), 10)
+    muc.sync(b2, room)
+    assert len(m.since(presence_from(room.occ("Alice"), True))) == 1
