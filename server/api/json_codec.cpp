@@ -5,7 +5,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "store/affiliation_text.hpp"
 
 namespace salon::api {
 
@@ -84,13 +83,13 @@ std::variant<ProjectInput, FieldError> read_project(const json& j) {
 
 json member_json(const muc::AffiliationRecord& a) {
   json m = {{"jid", a.jid}, {"name", a.nick}, {"role", a.role},
-            {"affiliation", store::affiliation_text(a.affiliation)}};
+            {"affiliation", plugin::to_string(a.affiliation)}};
   if (!a.email.empty()) m["email"] = a.email;
   return m;
 }
 
 json xmpp_affiliation_json(const muc::AffiliationRecord& a) {
-  json m = {{"jid", a.jid}, {"affiliation", store::affiliation_text(a.affiliation)}};
+  json m = {{"jid", a.jid}, {"affiliation", plugin::to_string(a.affiliation)}};
   if (!a.nick.empty()) m["nick"] = a.nick;
   if (!a.reason.empty()) m["reason"] = a.reason;
   return m;

@@ -3,13 +3,10 @@
 
 #include <fmt/format.h>
 
-#include <clocale>
-#include <cwctype>
-#include <locale.h>
 #include <unordered_map>
 
 #include "core/jid.hpp"
-#include "store/affiliation_text.hpp"
+#include "core/text.hpp"
 
 namespace salon::api {
 
@@ -31,39 +28,13 @@ bool has_control(std::string_view s, std::string_view allowed = {}) {
   return false;
 }
 
-// Decodes one UTF-8 sequence at s[i] (valid UTF-8: the JSON parser checked it), advancing i.
-char32_t next_code_point(std::string_view s, std::size_t& i) {
-  const auto b = static_cast<unsigned char>(s[i++]);
-  const int extra = b >= 0xF0 ? 3 : b >= 0xE0 ? 2 : b >= 0xC0 ? 1 : 0;
-  char32_t cp = extra == 0 ? b : b & (0x3F >> extra);
-  for (int k = 0; k < extra && i < s.size(); ++k)
-    cp = (cp << 6) | (static_cast<unsigned char>(s[i++]) & 0x3F);
-  return cp;
-}
-
-// The key under which two reserved nicks are "the same": lower-cased per code point, as
-// PostgreSQL's lower() does in a UTF-8 database (the unique index affiliations_room_nick is on
-// lower(nick)), so a duplicate is a 400 here rather than a constraint error at commit.
-std::u32string nick_key(std::string_view nick) {
-  static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", locale_t{});
-  std::u32string key;
-  for (std::size_t i = 0; i < nick.size();) {
-    const char32_t cp = next_code_point(nick, i);
-    if (utf8 != locale_t{})
-      key += static_cast<char32_t>(towlower_l(static_cast<wint_t>(cp), utf8));
-    else
-      key += (cp >= U'A' && cp <= U'Z') ? cp + 32 : cp;
-  }
-  return key;
-}
-
 std::string member_field(std::size_t i, std::string_view what) {
   return fmt::format("members[{}].{}", i, what);
 }
 
 std::optional<FieldError> check_project_name(const std::optional<std::string>& name) {
   if (!name || is_blank(*name)) return FieldError{"name", "name is required and must not be empty"};
-  if (utf8_chars(*name) > kMaxProjectNameChars)
+  if (utf8_length(*name) > kMaxProjectNameChars)
     return FieldError{"name", fmt::format("name is longer than {} characters", kMaxProjectNameChars)};
   if (has_control(*name)) return FieldError{"name", "name must not contain control characters"};
   return std::nullopt;
@@ -71,7 +42,7 @@ std::optional<FieldError> check_project_name(const std::optional<std::string>& n
 
 std::optional<FieldError> check_description(const std::optional<std::string>& d) {
   if (!d) return std::nullopt;
-  if (utf8_chars(*d) > kMaxDescriptionChars)
+  if (utf8_length(*d) > kMaxDescriptionChars)
     return FieldError{"description",
                       fmt::format("description is longer than {} characters", kMaxDescriptionChars)};
   if (has_control(*d, "\t\n\r"))
@@ -111,11 +82,11 @@ std::variant<std::string, FieldError> check_nick(std::size_t i, const std::optio
                                                  std::size_t max_chars) {
   const auto field = member_field(i, "name");
   if (!s || is_blank(*s)) return FieldError{field, "name is required and must not be empty"};
-  if (utf8_chars(*s) > max_chars)
+  if (utf8_length(*s) > max_chars)
     return FieldError{field, fmt::format("name is longer than {} characters", max_chars)};
   auto nick = Jid::resourceprep(*s);
   if (!nick) return FieldError{field, "name is not usable as a room nickname (resourceprep failed)"};
-  if (utf8_chars(*nick) > max_chars)
+  if (utf8_length(*nick) > max_chars)
     return FieldError{field, fmt::format("name is longer than {} characters", max_chars)};
   return *std::move(nick);
 }
@@ -167,19 +138,12 @@ std::variant<muc::AffiliationRecord, FieldError> check_member(std::size_t i, con
 
 }  // namespace
 
-std::size_t utf8_chars(std::string_view s) {
-  std::size_t n = 0;
-  for (unsigned char c : s)
-    if ((c & 0xC0) != 0x80) ++n;  // count every byte that is not a continuation byte
-  return n;
-}
-
 RulesBuild make_rules(const std::map<std::string, std::string>& role_affiliations,
                       std::size_t max_nick_chars) {
   RulesBuild out;
   out.rules.max_nick_chars = max_nick_chars;
   for (const auto& [role, text] : role_affiliations) {
-    const auto a = store::parse_affiliation(text);
+    const auto a = plugin::parse_affiliation(text);
     if (a == muc::Affiliation::member || a == muc::Affiliation::admin ||
         a == muc::Affiliation::owner)
       out.rules.role_affiliations.emplace(role, *a);

@@ -73,7 +73,4 @@ std::variant<muc::ProjectSpec, FieldError> validate_project(std::string_view id,
                                                             const ProjectInput& input,
                                                             const Rules& rules);
 
-// Number of Unicode code points in valid UTF-8 (the JSON parser has validated it).
-std::size_t utf8_chars(std::string_view s);
-
 }  // namespace salon::api

@@ -194,8 +194,8 @@ struct Daemon::Impl final : xmpp::LinkEvents {
   }
 
   config::Config config;
+  Metrics metrics;          // outlives io: handlers destroyed with io may still count
   asio::io_context io{1};
-  Metrics metrics;
   asio::signal_set signals, hup;
   asio::steady_timer shutdown_deadline;
   std::shared_ptr<LinkSink> sink;

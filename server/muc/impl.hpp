@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -89,7 +90,16 @@ struct Service::Impl final : plugin::Host {
   void answer_missing_room(const Element& stanza);
   std::shared_ptr<Room> make_room(const RoomRecord& record);
   void room_stanza(Room& room, const Element& stanza, const Jid& from, const Jid& to);
+  // Queues an idle room for unloading after [muc] idle_unload without activity.
   void maybe_unload(Room& room);
+  void arm_idle_sweep(std::chrono::steady_clock::time_point at);
+  void sweep_idle();
+  // Queues a change of the room's stored state (Room::writes). `op` runs on the loop when the
+  // previous change has finished; the next one starts when the last copy of the turn token it
+  // is given is gone (keep it in the store callback), so an early return ends the turn too.
+  using WriteTurn = std::shared_ptr<void>;
+  void queue_write(Room& room, std::function<void(Room&, WriteTurn)> op);
+  void next_write(Room& room);
   void unload(const std::string& local);
   plugin::RoomView room_view(const Room& room) const;
   plugin::OccupantView occupant_view(const Room& room, const Occupant& o) const;
@@ -158,7 +168,8 @@ struct Service::Impl final : plugin::Host {
   void service_disco_items(const Element& q, const Jid& from, IqResponder reply);
 
   void admin_get(Room& room, const Element& q, const Jid& from, IqResponder reply);
-  void admin_set(Room& room, const Element& q, const Jid& from, IqResponder reply);
+  void admin_set(Room& room, const Element& q, const Jid& from, IqResponder reply,
+                 WriteTurn turn);
   // Applies a committed affiliation change in memory: occupants are updated, removed (301/321)
   // and told.
   void apply_affiliation(Room& room, const std::string& bare,
@@ -168,7 +179,8 @@ struct Service::Impl final : plugin::Host {
                   const std::string& reason);
 
   void owner_get(Room& room, const Jid& from, IqResponder reply);
-  void owner_set(Room& room, const Element& q, const Jid& from, IqResponder reply);
+  void owner_set(Room& room, const Element& q, const Jid& from, IqResponder reply,
+                 WriteTurn turn);
   void destroy_room(Room& room, const Element* destroy);
 
   void occupant_iq(Room& room, const Element& iq, const Jid& from, const std::string& nick);
@@ -205,6 +217,15 @@ struct Service::Impl final : plugin::Host {
   std::function<void()> stop_done;
 
   std::unordered_map<std::string, std::shared_ptr<Room>> rooms;
+  // Rooms that went idle, in the order they did: one timer sweeps them (a timer per room
+  // would cost ~250 bytes per loaded room). A room touched again since its entry is re-queued.
+  struct IdleEntry {
+    std::weak_ptr<Room> room;
+    std::chrono::steady_clock::time_point since;
+  };
+  std::deque<IdleEntry> idle_queue;
+  boost::asio::steady_timer idle_sweep{io};
+  bool idle_sweep_armed = false;
   std::unordered_map<std::string, ForwardedIq> forwards;
   std::uint64_t session_seq = 0;
   std::size_t occupant_total = 0;

@@ -19,9 +19,4 @@ bool TokenBucket::take(double rate, double burst, Clock::time_point now) {
   return true;
 }
 
-std::size_t utf8_length(std::string_view s) {
-  return static_cast<std::size_t>(std::count_if(
-      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
-
 }  // namespace salon::muc

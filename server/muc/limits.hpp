@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Per-occupant and per-stanza limits (config [muc]): a token bucket for message rates, and
-// character counting for body and nick lengths (limits are in characters, not bytes).
+// character counting for body and nick lengths lives in core/text.hpp.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <string_view>
+
+#include "core/text.hpp"
 
 namespace salon::muc {
 
@@ -20,8 +22,5 @@ private:
   double tokens_ = -1;  // < 0: not used yet (full)
   Clock::time_point last_{};
 };
-
-// Number of Unicode code points in UTF-8 text (continuation bytes are not counted).
-std::size_t utf8_length(std::string_view s);
 
 }  // namespace salon::muc

@@ -72,10 +72,14 @@ void Service::Impl::change_subject(Room& room, Occupant& o, const Element& m) {
     return send_error(m, errors::forbidden("you may not change the subject"));
   room.record.subject = std::string(m.child_text("subject"));
   room.record.subject_nick = o.nick;
+  // Live at once; stored in turn with other changes of the room, so that a configuration
+  // change still being stored is not overwritten by this record's older copy.
   std::weak_ptr<int> life = alive;
-  const std::string local = room.local;
-  store.save_room(room.record, [life, local](StoreError err) {
-    if (!life.expired() && err) log::error("muc", "saving subject of {} failed: {}", local, err.message);
+  queue_write(room, [this, life](Room& r, WriteTurn turn) {
+    store.save_room(r.record, [life, local = r.local, turn](StoreError err) {
+      if (!life.expired() && err)
+        log::error("muc", "saving subject of {} failed: {}", local, err.message);
+    });
   });
   Element out = m;
   out.remove_attr("to");

@@ -119,7 +119,9 @@ void Service::Impl::owner_get(Room& room, const Jid& from, IqResponder reply) {
   reply.result(std::move(q));
 }
 
-void Service::Impl::owner_set(Room& room, const Element& q, const Jid& from, IqResponder reply) {
+void Service::Impl::owner_set(Room& room, const Element& q, const Jid& from, IqResponder reply,
+                              WriteTurn turn) {
+  if (room.destroyed) return reply.error(errors::item_not_found("room destroyed"));
   if (room.affiliation_of(from) != Affiliation::owner)
     return reply.error(errors::forbidden("only owners configure or destroy the room"));
   if (q.children().empty()) return reply.result();  // "instant room": it exists already
@@ -131,7 +133,7 @@ void Service::Impl::owner_set(Room& room, const Element& q, const Jid& from, IqR
   if (child.name() == "destroy") {
     Element destroy = child;
     ++room.busy;
-    store.delete_room(room.local, [this, life, weak, shared, destroy](bool, StoreError err) {
+    store.delete_room(room.local, [this, life, weak, shared, destroy, turn](bool, StoreError err) {
       if (life.expired()) return;
       auto r = weak.lock();
       if (r) --r->busy;
@@ -157,7 +159,7 @@ void Service::Impl::owner_set(Room& room, const Element& q, const Jid& from, IqR
       next.settings.allow_private_messages == cur.settings.allow_private_messages)
     return shared->result();
   ++room.busy;
-  store.save_room(next, [this, life, weak, shared, next](StoreError err) {
+  store.save_room(next, [this, life, weak, shared, next, turn](StoreError err) {
     if (life.expired()) return;
     auto r = weak.lock();
     if (r) --r->busy;

@@ -65,10 +65,10 @@ void Service::Impl::save_occupants(Room& room) {
 
 void Service::Impl::flush_all(std::function<void()> done) {
   stop_done = std::move(done);
+  idle_sweep.cancel();
   std::vector<std::shared_ptr<Room>> all;
   for (auto& [local, room] : rooms) all.push_back(room);
   for (auto& room : all) {
-    if (room->idle_timer) room->idle_timer->cancel();
     if (room->save_armed) {
       room->save_armed = false;
       if (room->save_timer) room->save_timer->cancel();

@@ -7,7 +7,8 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
-#include <deque>
+#include <list>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -37,19 +38,28 @@ struct PendingMessage {
   bool refused = false;              // a plugin refused it; late hold callbacks are ignored
 };
 
+// What a loaded room keeps per affiliated user. Email, marketplace role and reason stay in the
+// store (a loaded idle room must stay small: ~100 bytes per member instead of ~300).
+struct Member {
+  Affiliation affiliation = Affiliation::none;
+  std::string nick;  // reserved nick; may be empty
+};
+
 struct Room {
   enum class State { loading, ready };
 
   State state = State::loading;
   std::string local;
   Jid jid;                                          // local@service
-  RoomRecord record;                                // record.affiliations is not maintained:
-  std::map<std::string, AffiliationRecord> affiliations;  // <- bare JID -> record is
+  RoomRecord record;                                // record.affiliations stays empty:
+  std::map<std::string, Member> affiliations;       // <- bare JID -> member is kept instead
   std::map<std::string, Occupant> occupants;        // nick -> occupant
   std::unordered_map<Jid, std::string> nick_of;     // real full JID -> nick
   std::vector<Element> queued;                      // stanzas that arrived while loading
 
-  std::deque<std::shared_ptr<PendingMessage>> outbox;
+  // FIFOs that are empty nearly always: std::list allocates nothing while empty (an empty
+  // std::deque costs ~576 bytes per room).
+  std::list<std::shared_ptr<PendingMessage>> outbox;
   bool pumping = false;
 
   // Write-behind of the occupant set.
@@ -57,8 +67,17 @@ struct Room {
   bool save_armed = false;
   bool saving = false;
   std::unique_ptr<boost::asio::steady_timer> save_timer;
-  std::unique_ptr<boost::asio::steady_timer> idle_timer;
+  // Idle unload: one service-wide sweep (Service::Impl::idle_queue) instead of a timer per room.
+  std::chrono::steady_clock::time_point idle_since{};
+  bool idle_queued = false;
   int busy = 0;                                     // store operations in flight
+
+  // Changes to what the store keeps for the room (affiliations, configuration, subject) run
+  // one at a time, each after the previous one is stored, so each is checked against and
+  // built on the state its predecessors left: two owners demoting each other at the same
+  // moment still leave an owner (XEP-0045 §10), and two quick edits both apply.
+  std::list<std::function<void(Room&, std::shared_ptr<void>)>> writes;
+  bool writing = false;
   bool destroyed = false;
 
   [[nodiscard]] Affiliation affiliation_of(const std::string& bare) const {
@@ -82,7 +101,8 @@ struct Room {
     return jid.bare_str() + "/" + nick;
   }
   [[nodiscard]] bool idle() const {
-    return occupants.empty() && outbox.empty() && busy == 0 && !dirty && !saving && !save_armed;
+    return occupants.empty() && outbox.empty() && busy == 0 && !dirty && !saving && !save_armed &&
+           !writing && writes.empty();
   }
 };
 
@@ -107,7 +127,7 @@ inline int rank(Affiliation a) {
   return 1;
 }
 
-std::optional<Affiliation> parse_affiliation(std::string_view s);
-std::optional<Role> parse_role(std::string_view s);
+using plugin::parse_affiliation;
+using plugin::parse_role;
 
 }  // namespace salon::muc

@@ -9,23 +9,6 @@
 
 namespace salon::muc {
 
-std::optional<Affiliation> parse_affiliation(std::string_view s) {
-  if (s == "none") return Affiliation::none;
-  if (s == "outcast") return Affiliation::outcast;
-  if (s == "member") return Affiliation::member;
-  if (s == "admin") return Affiliation::admin;
-  if (s == "owner") return Affiliation::owner;
-  return std::nullopt;
-}
-
-std::optional<Role> parse_role(std::string_view s) {
-  if (s == "none") return Role::none;
-  if (s == "visitor") return Role::visitor;
-  if (s == "participant") return Role::participant;
-  if (s == "moderator") return Role::moderator;
-  return std::nullopt;
-}
-
 void Service::Impl::route_to_room(const std::string& local, Element stanza, const Jid& from,
                                   const Jid& to) {
   if (auto it = rooms.find(local); it != rooms.end()) {
@@ -101,15 +84,19 @@ std::shared_ptr<Room> Service::Impl::make_room(const RoomRecord& record) {
   room->state = Room::State::ready;
   room->local = record.local;
   room->jid = Jid::from_parts(record.local, domain).value_or(Jid{});
-  room->record = record;
   for (const auto& a : record.affiliations) {
     const auto j = Jid::parse(a.jid);
     if (!j || a.affiliation == Affiliation::none) continue;
-    AffiliationRecord r = a;
-    r.jid = j->bare_str();
-    room->affiliations[r.jid] = std::move(r);
+    room->affiliations[j->bare_str()] = Member{a.affiliation, a.nick};
   }
-  room->record.affiliations.clear();
+  // Everything but the affiliations (kept above, compactly): no copy of the vector at all.
+  room->record.id = record.id;
+  room->record.local = record.local;
+  room->record.name = record.name;
+  room->record.description = record.description;
+  room->record.subject = record.subject;
+  room->record.subject_nick = record.subject_nick;
+  room->record.settings = record.settings;
   return room;
 }
 
@@ -134,16 +121,76 @@ void Service::Impl::room_stanza(Room& room, const Element& stanza, const Jid& fr
 
 void Service::Impl::maybe_unload(Room& room) {
   if (!room.idle() || stopping || room.state != Room::State::ready) return;
-  if (!room.idle_timer) room.idle_timer = std::make_unique<boost::asio::steady_timer>(io);
-  room.idle_timer->expires_after(cfg.muc.idle_unload);
+  room.idle_since = std::chrono::steady_clock::now();
+  if (room.idle_queued) return;  // the sweep sees the new idle_since and waits longer
+  auto it = rooms.find(room.local);
+  if (it == rooms.end()) return;
+  room.idle_queued = true;
+  idle_queue.push_back({it->second, room.idle_since});
+  // Earlier than the armed sweep only when idle_unload was shortened by a reload.
+  const auto due = room.idle_since + cfg.muc.idle_unload;
+  if (!idle_sweep_armed || idle_sweep.expiry() > due) arm_idle_sweep(due);
+}
+
+void Service::Impl::arm_idle_sweep(std::chrono::steady_clock::time_point at) {
+  idle_sweep_armed = true;
+  idle_sweep.expires_at(at);
   std::weak_ptr<int> life = alive;
-  std::string local = room.local;
-  room.idle_timer->async_wait([this, life, local](const boost::system::error_code& ec) {
+  idle_sweep.async_wait([this, life](const boost::system::error_code& ec) {
     if (ec || life.expired()) return;
-    auto it = rooms.find(local);
-    if (it != rooms.end() && it->second->idle() && it->second->state == Room::State::ready)
-      unload(local);
+    idle_sweep_armed = false;
+    sweep_idle();
   });
+}
+
+void Service::Impl::sweep_idle() {
+  const auto now = std::chrono::steady_clock::now();
+  const auto wait = cfg.muc.idle_unload;
+  while (!idle_queue.empty() && idle_queue.front().since + wait <= now) {
+    IdleEntry e = std::move(idle_queue.front());
+    idle_queue.pop_front();
+    auto room = e.room.lock();
+    if (!room) continue;
+    room->idle_queued = false;
+    if (!room->idle() || stopping || room->state != Room::State::ready) continue;
+    if (room->idle_since + wait <= now) {
+      unload(room->local);
+    } else {  // touched since it was queued: wait for the rest of its idle time
+      room->idle_queued = true;
+      idle_queue.push_back({room, room->idle_since});
+    }
+  }
+  if (idle_queue.empty() || stopping) return;
+  // A re-queued entry behind later ones may wait up to one extra period: unloading means
+  // "idle for at least idle_unload", not a deadline.
+  arm_idle_sweep(std::max(idle_queue.front().since + wait, now + wait / 8));
+}
+
+void Service::Impl::queue_write(Room& room, std::function<void(Room&, WriteTurn)> op) {
+  room.writes.push_back(std::move(op));
+  if (!room.writing) next_write(room);
+}
+
+void Service::Impl::next_write(Room& room) {
+  if (room.writes.empty() || room.destroyed) {
+    room.writing = false;
+    if (!room.destroyed) maybe_unload(room);
+    return;
+  }
+  room.writing = true;
+  auto op = std::move(room.writes.front());
+  room.writes.pop_front();
+  std::weak_ptr<Room> weak = rooms.at(room.local);
+  std::weak_ptr<int> life = alive;
+  // The token may die on whichever thread drops the last copy, even after the service is
+  // gone (a database worker dropping a callback): hop back to the loop, touch nothing else.
+  WriteTurn turn(nullptr, [this, &loop = io, weak, life](void*) {
+    boost::asio::post(loop, [this, weak, life] {
+      if (life.expired()) return;
+      if (auto r = weak.lock()) next_write(*r);
+    });
+  });
+  op(room, std::move(turn));
 }
 
 void Service::Impl::unload(const std::string& local) {

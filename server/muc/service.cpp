@@ -207,6 +207,9 @@ void Service::stop(std::function<void()> done) {
 void Service::reload(const config::Config& config) {
   Impl& s = *impl_;
   s.cfg.muc = config.muc;
+  // A changed idle_unload applies to rooms already waiting, too.
+  if (!s.idle_queue.empty())
+    s.arm_idle_sweep(s.idle_queue.front().since + s.cfg.muc.idle_unload);
   s.cfg.log = config.log;
   s.cfg.http.api_token = config.http.api_token;  // plugin routes read it per request
   for (auto& p : s.plugins) {

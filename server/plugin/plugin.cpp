@@ -5,27 +5,6 @@
 
 namespace salon::plugin {
 
-std::string_view to_string(Affiliation a) {
-  switch (a) {
-    case Affiliation::none: return "none";
-    case Affiliation::outcast: return "outcast";
-    case Affiliation::member: return "member";
-    case Affiliation::admin: return "admin";
-    case Affiliation::owner: return "owner";
-  }
-  return "none";
-}
-
-std::string_view to_string(Role r) {
-  switch (r) {
-    case Role::none: return "none";
-    case Role::visitor: return "visitor";
-    case Role::participant: return "participant";
-    case Role::moderator: return "moderator";
-  }
-  return "none";
-}
-
 BroadcastHold::BroadcastHold(std::shared_ptr<State> state) : state_(std::move(state)) {}
 
 BroadcastHold::BroadcastHold(BroadcastHold&&) noexcept = default;

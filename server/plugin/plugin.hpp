@@ -27,6 +27,7 @@
 #include "core/iq.hpp"
 #include "core/jid.hpp"
 #include "core/stanza.hpp"
+#include "plugin/names.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -53,10 +54,6 @@ namespace salon::plugin {
 
 using Clock = std::chrono::system_clock;
 
-enum class Affiliation { none, outcast, member, admin, owner };
-enum class Role { none, visitor, participant, moderator };
-std::string_view to_string(Affiliation a);
-std::string_view to_string(Role r);
 
 // Read-only views of room state handed to plugins. They are valid during the call only.
 struct RoomView {

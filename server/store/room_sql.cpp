@@ -6,7 +6,6 @@
 
 #include <unordered_map>
 
-#include "store/affiliation_text.hpp"
 #include "store/pg_array.hpp"
 
 namespace salon::store::sql {
@@ -46,7 +45,7 @@ muc::AffiliationRecord affiliation_from(const pqxx::row& r) {
   muc::AffiliationRecord a;
   a.jid = r[1].as<std::string>();
   // The CHECK constraint allows only the four names; anything else would be a schema bug.
-  a.affiliation = parse_affiliation(r[2].as<std::string>()).value_or(muc::Affiliation::none);
+  a.affiliation = plugin::parse_affiliation(r[2].as<std::string>()).value_or(muc::Affiliation::none);
   a.nick = r[3].as<std::string>();
   a.email = r[4].as<std::string>();
   a.role = r[5].as<std::string>();
@@ -150,7 +149,7 @@ Upserted upsert_project(pqxx::transaction_base& tx, const muc::ProjectSpec& spec
       "nick = EXCLUDED.nick, email = EXCLUDED.email, role = EXCLUDED.role, reason = NULL",
       u.room_id, text_array(spec.members, [](const auto& m) -> std::string_view { return m.jid; }),
       text_array(spec.members,
-                 [](const auto& m) -> std::string_view { return affiliation_text(m.affiliation); }),
+                 [](const auto& m) -> std::string_view { return plugin::to_string(m.affiliation); }),
       nicks, text_array(spec.members, [](const auto& m) -> std::string_view { return m.email; }),
       text_array(spec.members, [](const auto& m) -> std::string_view { return m.role; }));
   return u;
@@ -174,7 +173,7 @@ void set_affiliation(pqxx::transaction_base& tx, std::int64_t room_id,
       "nick = COALESCE(EXCLUDED.nick, affiliations.nick), "
       "email = COALESCE(EXCLUDED.email, affiliations.email), "
       "role = COALESCE(EXCLUDED.role, affiliations.role), reason = EXCLUDED.reason",
-      room_id, a.jid, std::string(affiliation_text(a.affiliation)), a.nick, a.email, a.role,
+      room_id, a.jid, std::string(plugin::to_string(a.affiliation)), a.nick, a.email, a.role,
       a.reason);
 }
 

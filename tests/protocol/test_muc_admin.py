@@ -596,8 +596,6 @@ def test_kick_removes_every_session_of_a_multi_session_occupant(muc):
     assert 307 in codes(presence_of(t.b, t.room, "Alice", True))
 
 
-@pytest.mark.xfail(reason="salond bug: a nick reserved by another member gives internal-server-error "
-                          "(database unique index), not <conflict/> — docs/.muc-bugs.md #3", strict=True)
 @pytest.mark.parametrize("nick", ["Bob", "bob"], ids=["same-nick", "other-case"])
 def test_grant_membership_with_a_nick_reserved_by_another_member_gets_conflict(muc, nick):
     """§9.3 with §7.10 ('If the desired room nickname is already reserved for that room, the
@@ -609,8 +607,6 @@ def test_grant_membership_with_a_nick_reserved_by_another_member_gets_conflict(m
     assert members(muc, t.o, t.room)[t.b.bare]["nick"] == "Bob"
 
 
-@pytest.mark.xfail(reason="salond bug: a reserved nick longer than [muc] max_nick_chars is accepted, "
-                          "then joining with it is refused — docs/.muc-bugs.md #4", strict=True)
 def test_reserved_nick_granted_over_xmpp_is_usable(muc):
     """§9.3: 'that nick becomes the user's default nick in the room': a nick the service
     accepts as a reservation must be one the user can enter with; one it cannot accept (here
@@ -624,9 +620,6 @@ def test_reserved_nick_granted_over_xmpp_is_usable(muc):
         muc.join(t.e, t.room, nick)
 
 
-@pytest.mark.xfail(reason="salond bug: an affiliation change starts from the in-memory record, which "
-                          "lacks a change still being stored; the reserved nick of the first change "
-                          "is lost — docs/.muc-bugs.md #1", strict=True)
 def test_affiliation_changes_in_quick_succession_build_on_each_other(muc):
     """§9.3 then §10.6: membership with a reserved nick, then (before the first answer) admin
     status for the same user: both acknowledged, so the user is an admin who keeps the nick."""

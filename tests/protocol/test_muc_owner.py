@@ -520,9 +520,6 @@ def config_submit_xml(room, stanza_id, var, value):
             f"<field var='{var}'><value>{value}</value></field></x></query></iq>")
 
 
-@pytest.mark.xfail(reason="salond bug: affiliation changes are checked against state that does not "
-                          "include changes still being stored; two quick demotions leave no owner — "
-                          "docs/.muc-bugs.md #1", strict=True)
 def test_quick_succession_of_owner_demotions_keeps_an_owner(muc):
     """§10 ('Every room MUST have at least one owner'), §10.4/§10.5 (<conflict/> for removing
     the last owner): an owner who demotes the other owner and then, before the answer, also
@@ -540,9 +537,6 @@ def test_quick_succession_of_owner_demotions_keeps_an_owner(muc):
     assert set(affs(muc, t.o, t.room, "owner")) == {t.o.bare}
 
 
-@pytest.mark.xfail(reason="salond bug: each configuration change starts from the last *stored* "
-                          "record, so a change that follows before the first is stored undoes it — "
-                          "docs/.muc-bugs.md #2", strict=True)
 def test_two_configuration_changes_in_a_row_both_apply(muc):
     """§10.2: every configuration change the service acknowledges takes effect — also when the
     owner submits the next one before the first answer arrives."""
@@ -555,9 +549,6 @@ def test_two_configuration_changes_in_a_row_both_apply(muc):
     assert (f["muc#roomconfig_roomname"], f["muc#roomconfig_roomdesc"]) == (["New name"], ["New text"])
 
 
-@pytest.mark.xfail(reason="salond bug: a subject change stores the whole room record, including a "
-                          "name whose change is still being stored; the stored name reverts — "
-                          "docs/.muc-bugs.md #2", strict=True)
 def test_subject_change_right_after_a_configuration_change_keeps_both(muc):
     """§10.2 and §8.1: a configuration change followed at once by a subject change — both are
     kept in the project's stored state (GET /api/v1/projects/{id}, what a restart restores)."""

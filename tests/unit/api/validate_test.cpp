@@ -331,12 +331,5 @@ TEST(Rules, OnlyMemberAdminOwnerAreAccepted) {
   EXPECT_EQ(built.rejected, (std::vector<std::string>{"banned", "ghost", "typo"}));
 }
 
-TEST(Utf8, CountsCodePoints) {
-  EXPECT_EQ(utf8_chars(""), 0u);
-  EXPECT_EQ(utf8_chars("abc"), 3u);
-  EXPECT_EQ(utf8_chars("\xc3\xa9t\xc3\xa9"), 3u);
-  EXPECT_EQ(utf8_chars("\xf0\x9f\x98\x80"), 1u);
-}
-
 }  // namespace
 }  // namespace salon::api

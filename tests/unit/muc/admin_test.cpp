@@ -87,6 +87,79 @@ TEST(Affiliation, AdminGrantsMembershipPersistedWithNick) {
   EXPECT_EQ(b.take().size(), 2u);
 }
 
+// Two requests sent back to back, before the store has answered the first one.
+void two_at_once(RoomBench& b, const std::string& from, const std::string& first,
+                 const std::string& second) {
+  for (const auto* item : {&first, &second})
+    b.service->handle(xml("<iq type='set' id='" + std::string(item == &first ? "i1" : "i2") +
+                          "' from='" + from + "' to='" + R + "'>" + q(*item) + "</iq>"));
+  b.settle();
+}
+
+const AffiliationRecord* stored(RoomBench& b, const std::string& jid) {
+  for (const auto& a : b.store.room("p1")->affiliations)
+    if (a.jid == jid) return &a;
+  return nullptr;
+}
+
+TEST(Affiliation, BackToBackDemotionsStillLeaveAnOwner) {
+  RoomBench b;
+  b.iq(S, R, "set", q("<item affiliation='owner' jid='ada@example.com'/>"));
+  ASSERT_EQ(b.take()[0].attr("type"), "result");
+  two_at_once(b, S, "<item affiliation='member' jid='ada@example.com'/>",
+              "<item affiliation='member' jid='sam@example.com'/>");
+  auto sam = b.take_to(S);
+  ASSERT_EQ(sam.size(), 2u);
+  EXPECT_EQ(sam[0].attr("id"), "i1");
+  EXPECT_EQ(sam[0].attr("type"), "result");
+  EXPECT_EQ(sam[1].attr("id"), "i2");
+  EXPECT_EQ(error_condition(sam[1]), "conflict");
+  ASSERT_NE(stored(b, "sam@example.com"), nullptr);
+  EXPECT_EQ(stored(b, "sam@example.com")->affiliation, Affiliation::owner);
+}
+
+TEST(Affiliation, BackToBackChangesBuildOnEachOther) {
+  RoomBench b;
+  two_at_once(b, S, "<item affiliation='member' jid='dave@example.com' nick='Dave'/>",
+              "<item affiliation='admin' jid='dave@example.com'/>");
+  auto sam = b.take_to(S);
+  ASSERT_EQ(sam.size(), 2u);
+  EXPECT_EQ(sam[1].attr("type"), "result");
+  ASSERT_NE(stored(b, "dave@example.com"), nullptr);
+  EXPECT_EQ(stored(b, "dave@example.com")->affiliation, Affiliation::admin);
+  EXPECT_EQ(stored(b, "dave@example.com")->nick, "Dave");
+  b.iq(A, R, "get", q("<item affiliation='admin'/>"), "l");
+  EXPECT_EQ(b.take()[0].child("query")->children_named("item")[1]->attr("nick"), "Dave");
+}
+
+TEST(Affiliation, NickReservedByAnotherMemberIsAConflictWhateverItsCase) {
+  RoomBench b;
+  for (const char* nick : {"Bob", "bOB"}) {
+    b.iq(S, R, "set",
+         q("<item affiliation='member' jid='dave@example.com' nick='" + std::string(nick) +
+           "'/>"));
+    EXPECT_EQ(error_condition(b.take()[0]), "conflict") << nick;
+  }
+  EXPECT_EQ(stored(b, "dave@example.com"), nullptr);
+  // Within one request too.
+  b.iq(S, R, "set",
+       q("<item affiliation='member' jid='x@example.com' nick='Zed'/>"
+         "<item affiliation='member' jid='y@example.com' nick='zed'/>"));
+  EXPECT_EQ(error_condition(b.take()[0]), "conflict");
+  // Re-reserving one's own nick is fine.
+  b.iq(S, R, "set", q("<item affiliation='admin' jid='bob@example.com' nick='BOB'/>"));
+  EXPECT_EQ(b.take()[0].attr("type"), "result");
+}
+
+TEST(Affiliation, ReservedNickLongerThanAllowedIsRefused) {
+  RoomBench b;
+  b.iq(S, R, "set",
+       q("<item affiliation='member' jid='dave@example.com' nick='" + std::string(65, 'N') +
+         "'/>"));
+  EXPECT_EQ(error_condition(b.take()[0]), "not-acceptable");
+  EXPECT_EQ(stored(b, "dave@example.com"), nullptr);
+}
+
 TEST(Affiliation, DeltaWithSeveralItems) {
   RoomBench b;
   b.iq(D, R, "set",

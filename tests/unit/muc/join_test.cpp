@@ -461,5 +461,23 @@ TEST(Unload, EmptyIdleRoomIsUnloaded) {
   EXPECT_TRUE(b.store.occupants_of("p1").empty());
 }
 
+TEST(Unload, IdleRoomsWaitTheirTimeAndAReloadShortensIt) {
+  auto c = Bench::default_config();
+  c.muc.idle_unload = std::chrono::seconds(3600);
+  RoomBench b(c);
+  b.room("p2", "Hall", {{"alice@example.com", Affiliation::member, "Alice"}});
+  b.joined(A, "Alice");
+  b.send("<presence type='unavailable' from='alice@example.com/web' "
+         "to='p1@rooms.example.com/Alice'/>");
+  b.iq(A, "p2@rooms.example.com", "get",
+       "<query xmlns='http://jabber.org/protocol/disco#info'/>");
+  b.run_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(b.service->loaded_rooms(), 2u);  // idle, but not for an hour yet
+  c.muc.idle_unload = std::chrono::seconds(1);
+  b.service->reload(c);
+  b.run_for(std::chrono::milliseconds(1300));
+  EXPECT_EQ(b.service->loaded_rooms(), 0u);
+}
+
 }  // namespace
 }  // namespace salon::muc::test

@@ -89,6 +89,22 @@ TEST(Config, SubmitChangesPersistsAndAnnounces104) {
   EXPECT_EQ(error_condition(b.take()[0]), "forbidden");
 }
 
+TEST(Config, BackToBackChangesBothApply) {
+  RoomBench b;
+  for (const auto& [id, field] : {std::pair{"c1", f("muc#roomconfig_roomname", "Kitchen 2")},
+                                  std::pair{"c2", f("muc#roomconfig_roomdesc", "Tiles")}})
+    b.service->handle(xml(std::string("<iq type='set' id='") + id + "' from='" + S +
+                          "' to='" + R + "'>" + form(FT + field) + "</iq>"));
+  // A subject change right behind them is stored without undoing either.
+  b.joined(S, "Sam");
+  b.send(std::string("<message type='groupchat' from='") + S + "' to='" + R +
+         "'><subject>Grout</subject></message>");
+  const RoomRecord* r = b.store.room("p1");
+  EXPECT_EQ(r->name, "Kitchen 2");
+  EXPECT_EQ(r->description, "Tiles");
+  EXPECT_EQ(r->subject, "Grout");
+}
+
 TEST(Config, CancelAndUnchangedLeaveEverythingAsItWas) {
   RoomBench b;
   b.joined(A, "Alice");

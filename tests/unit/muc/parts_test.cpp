@@ -62,11 +62,5 @@ TEST(TokenBucket, BurstThenRate) {
   EXPECT_TRUE(t.take(2.0, 3.0, t0 + std::chrono::seconds(10)));
 }
 
-TEST(Utf8, CountsCodePoints) {
-  EXPECT_EQ(utf8_length(""), 0u);
-  EXPECT_EQ(utf8_length("abc"), 3u);
-  EXPECT_EQ(utf8_length("\xC3\xA9\xE2\x82\xAC\xF0\x9F\x91\x8D"), 3u);
-}
-
 }  // namespace
 }  // namespace salon::muc::test
