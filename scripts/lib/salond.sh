@@ -30,6 +30,12 @@ api_token = "$token"
 [log]
 level = "${SALON_LOG_LEVEL:-info}"
 format = "text"
+
+# Every protocol suite runs with the archive (plugins/archive): holds, MAM, history on join.
+[plugins.archive]
+enabled = true
+default_page = 50
+max_page = 250
 EOF
   chmod 600 "$file"
 }

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "archive.hpp"
+
+#include "core/log.hpp"
+#include "db/database.hpp"
+#include "stamp.hpp"
+
+namespace salon::archive {
+
+std::optional<std::string> ArchivePlugin::start(plugin::Host& host,
+                                                const config::PluginSection& section) {
+  auto s = read_settings(section);
+  if (auto* err = std::get_if<std::string>(&s)) return *err;
+  settings_ = std::get<Settings>(s);
+  host_ = &host;
+  writer_ = std::make_unique<Writer>(host.database(), host.metrics());
+  host.add_room_feature(std::string(ns::mam));
+  host.add_room_feature(std::string(ns::mam_extended));
+  host.add_room_feature(std::string(ns::fulltext));
+  host.on_room_iq("set", ns::mam,
+                  [this](const plugin::RoomIq& iq, IqResponder r) { mam_query(iq, std::move(r)); });
+  host.on_room_iq("get", ns::mam,
+                  [this](const plugin::RoomIq& iq, IqResponder r) { mam_get(iq, std::move(r)); });
+  host.set_history_provider([this](const plugin::RoomView& room, const Jid&,
+                                   const plugin::HistoryRequest& req,
+                                   std::function<void(std::vector<Element>)> done) {
+    history(room, req, std::move(done));
+  });
+  return std::nullopt;
+}
+
+std::optional<std::string> ArchivePlugin::reload(const config::PluginSection& section) {
+  auto s = read_settings(section);
+  if (auto* err = std::get_if<std::string>(&s)) return *err;
+  settings_ = std::get<Settings>(s);
+  return std::nullopt;
+}
+
+void ArchivePlugin::stop() {
+  // Rows still waiting for a batch fail their holds (the core bounces those messages).
+  writer_.reset();
+}
+
+std::optional<StanzaError> ArchivePlugin::on_message_before_broadcast(plugin::MessageEvent& ev) {
+  auto c = classify(ev.stanza);
+  if (!c) return std::nullopt;
+  Row row;
+  row.room_id = ev.room.id;
+  row.stanza_id = ev.stanza_id;
+  row.ts_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(ev.received_at.time_since_epoch())
+          .count();
+  row.kind = c->kind;
+  row.nick = ev.sender.nick;
+  row.sender_jid = ev.sender.real_bare.bare_str();
+  row.occupant_id = ev.sender.occupant_id;
+  row.msg_id = std::move(c->msg_id);
+  row.has_body = c->has_body;
+  row.body = std::move(c->body);
+  row.replaces = std::move(c->replaces);
+  row.stanza = ev.stanza.xml();
+  writer_->add(std::move(row), ev.hold());
+  return std::nullopt;
+}
+
+void ArchivePlugin::history(const plugin::RoomView& room, const plugin::HistoryRequest& req,
+                            std::function<void(std::vector<Element>)> done) {
+  HistoryLimits lim;
+  lim.max_stanzas =
+      std::min(req.max_stanzas.value_or(settings_.history_default), settings_.history_max);
+  lim.max_chars = req.max_chars;
+  const auto to_us = [](plugin::Clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  };
+  if (req.since) lim.since_us = to_us(*req.since);
+  if (req.seconds) {
+    const auto s = to_us(plugin::Clock::now() - *req.seconds);
+    lim.since_us = lim.since_us ? std::max(*lim.since_us, s) : s;
+  }
+  const std::int64_t room_id = room.id;
+  const std::string room_jid = room.jid.bare_str();
+  host_->database().query(
+      [room_id, room_jid, lim](pqxx::connection_base& conn) {
+        return read_history(conn, room_id, room_jid, lim);
+      },
+      [done = std::move(done), room_jid](db::Result<std::vector<Element>> r) {
+        if (!r) {
+          // The join goes on without history rather than failing: the room is usable.
+          log::warn("archive", "history for {} failed: {}", room_jid, r.error());
+          return done({});
+        }
+        done(std::move(r).value());
+      },
+      db::QueryOptions{.idempotent = true});
+}
+
+}  // namespace salon::archive
+
+std::unique_ptr<salon::plugin::Plugin> salon_make_plugin_archive() {
+  return std::make_unique<salon::archive::ArchivePlugin>();
+}
