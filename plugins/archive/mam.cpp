@@ -29,19 +29,20 @@ Element result_message(const Item& it, const std::string& query_id) {
   return m;
 }
 
+// `p.items` is in the order sent (already reversed for flip-page): <first/> and <last/> name
+// the first and last item sent; the index is <first/>'s position in the result set in archive
+// order.
 Element fin(const Page& p, bool flip) {
   Element fin("fin", ns::mam);
   if (p.complete) fin.set_attr("complete", "true");
   Element& set = fin.add_child("set", ns::rsm);
   if (!p.items.empty()) {
-    const Item& first = flip ? p.items.back() : p.items.front();
-    const Item& last = flip ? p.items.front() : p.items.back();
-    // The index is the position in the result set in archive order; a flipped page starts
-    // at its newest item.
-    const auto index =
-        flip ? p.first_index + static_cast<std::int64_t>(p.items.size()) - 1 : p.first_index;
-    set.add_child("first").set_attr("index", std::to_string(index)).set_text(first.stanza_id);
-    set.add_child("last").set_text(last.stanza_id);
+    const auto index = flip ? p.first_index + static_cast<std::int64_t>(p.items.size()) - 1
+                            : p.first_index;
+    set.add_child("first")
+        .set_attr("index", std::to_string(index))
+        .set_text(p.items.front().stanza_id);
+    set.add_child("last").set_text(p.items.back().stanza_id);
   }
   set.add_child("count").set_text(std::to_string(p.count));
   return fin;

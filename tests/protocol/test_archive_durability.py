@@ -99,7 +99,8 @@ def test_postgresql_stopped_during_a_stream(muc):
     seen = reflected_to(o, m, room)
     texts = [t for t, _ in seen]
     assert len(texts) == len(set(texts)), "a message was reflected twice"
-    assert texts[0] == "durable 0" and texts[-1] == last
+    # Two senders: their messages interleave in any order, so check membership, not position.
+    assert "durable 0" in texts and last in texts
     assert len(seen) < len(stream.sent), "nothing failed while PostgreSQL was down?"
     assert_archived_in_order(muc, room, o, seen)
 
@@ -123,5 +124,5 @@ def test_salond_killed_during_a_stream(muc):
     o.wait_for(groupchat_with_body(room.jid, last), 15, f"'{last}' after the restart")
     muc.sync(o, room)
     seen = reflected_to(o, m, room)
-    assert seen and seen[0][0] == "durable 0"
+    assert "durable 0" in [t for t, _ in seen]
     assert_archived_in_order(muc, room, o, seen)
