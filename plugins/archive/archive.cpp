@@ -13,7 +13,16 @@ std::optional<std::string> ArchivePlugin::start(plugin::Host& host,
   if (auto* err = std::get_if<std::string>(&s)) return *err;
   settings_ = std::get<Settings>(s);
   host_ = &host;
-  writer_ = std::make_unique<Writer>(host.database(), host.metrics());
+  std::unique_ptr<Spool> spool;
+  if (!settings_.spool_dir.empty()) {
+    try {
+      spool = std::make_unique<Spool>(host.loop(), settings_.spool_dir);
+    } catch (const std::exception& e) {
+      return "key 'plugins.archive.spool_dir': " + std::string(e.what());
+    }
+  }
+  writer_ =
+      std::make_unique<Writer>(host.loop(), host.database(), host.metrics(), std::move(spool));
   host.add_room_feature(std::string(ns::mam));
   host.add_room_feature(std::string(ns::mam_extended));
   host.add_room_feature(std::string(ns::fulltext));
@@ -32,6 +41,8 @@ std::optional<std::string> ArchivePlugin::start(plugin::Host& host,
 std::optional<std::string> ArchivePlugin::reload(const config::PluginSection& section) {
   auto s = read_settings(section);
   if (auto* err = std::get_if<std::string>(&s)) return *err;
+  if (std::get<Settings>(s).spool_dir != settings_.spool_dir)
+    return "key 'plugins.archive.spool_dir': changing it needs a restart";
   settings_ = std::get<Settings>(s);
   return std::nullopt;
 }

@@ -37,8 +37,8 @@ Element fin(const Page& p, bool flip) {
   if (p.complete) fin.set_attr("complete", "true");
   Element& set = fin.add_child("set", ns::rsm);
   if (!p.items.empty()) {
-    const auto index = flip ? p.first_index + static_cast<std::int64_t>(p.items.size()) - 1
-                            : p.first_index;
+    const auto index =
+        flip ? p.first_index + static_cast<std::int64_t>(p.items.size()) - 1 : p.first_index;
     set.add_child("first")
         .set_attr("index", std::to_string(index))
         .set_text(p.items.front().stanza_id);

@@ -16,6 +16,7 @@ struct Settings {
   std::size_t max_page = 250;        // hard cap on any MAM page
   std::size_t history_default = 20;  // history on join without maxstanzas
   std::size_t history_max = 100;     // cap on maxstanzas
+  std::string spool_dir;             // "" = no spool: messages fail while PostgreSQL is down
 };
 
 // Settings, or "line N: key 'plugins.archive.K': what is wrong".

@@ -15,6 +15,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -28,9 +29,10 @@
 namespace salon::archive {
 
 // Pure (unit-tested): the record of one row, and the rows of a spool file's bytes (a torn
-// last record is dropped; `consumed` is where the complete records end).
+// last record is dropped; `consumed` is where the returned records end).
 std::string encode_record(const Row& row);
-std::vector<Row> decode_records(std::string_view data, std::size_t& consumed);
+std::vector<Row> decode_records(std::string_view data, std::size_t& consumed,
+                                std::size_t max_rows = SIZE_MAX);
 
 class Spool {
 public:
@@ -57,9 +59,9 @@ private:
   boost::asio::io_context& loop_;
   std::filesystem::path path_;
   boost::asio::thread_pool thread_{1};
-  std::uint64_t bytes_ = 0;        // loop: file size minus replayed offset
-  std::uint64_t file_size_ = 0;    // spool thread only
-  std::uint64_t replayed_ = 0;     // spool thread only
+  std::uint64_t bytes_ = 0;      // loop: file size minus replayed offset
+  std::uint64_t file_size_ = 0;  // spool thread only
+  std::uint64_t replayed_ = 0;   // spool thread only
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

@@ -44,6 +44,7 @@ constexpr const char* kInsert =
     "SELECT r, s, t, k, n, j, o, m, b, x, p FROM unnest($1::bigint[], $2::text[], "
     "$3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], "
     "$10::text[], $11::text[]) WITH ORDINALITY AS u(r, s, t, k, n, j, o, m, b, x, p, ord) "
+    "WHERE EXISTS (SELECT 1 FROM rooms WHERE rooms.id = u.r) "  // deleted meanwhile: dropped
     "ORDER BY ord "
     "ON CONFLICT (stanza_id) DO NOTHING";
 

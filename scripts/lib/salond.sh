@@ -6,7 +6,8 @@ salond_bin() { printf '%s\n' "${SALON_BIN:-$SALON_BUILD_DIR/server/app/salond}";
 # salond_configure FILE DOMAIN COMPONENT_PORT SECRET PG_PORT HTTP_PORT API_TOKEN
 # The format is salond's (docs/HELPERS-BRIEF.md / deploy/salon.example.toml).
 salond_configure() {
-  local file=$1 domain=$2 comp=$3 secret=$4 pg=$5 http=$6 token=$7
+  local file=$1 domain=$2 comp=$3 secret=$4 pg=$5 http=$6 token=$7 spool
+  spool="$(cd "$(dirname "$file")" && pwd)/archive-spool"
   cat >"$file" <<EOF
 # Written by scripts/stack; regenerated at every \`up\`.
 [component]
@@ -36,6 +37,7 @@ format = "text"
 enabled = true
 default_page = 50
 max_page = 250
+spool_dir = "$spool"
 EOF
   chmod 600 "$file"
 }

@@ -6,8 +6,11 @@ Run: scripts/stack up && cd tests/protocol && /usr/bin/python3 -m pytest test_ar
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
+
+import requests
 
 import pytest
 
@@ -79,30 +82,40 @@ def assert_archived_in_order(muc, room, reader, seen: list[tuple[str, str]]) -> 
     assert mam(muc, reader, room, rsm={"max": "250"}).ids == ids
 
 
+def metric(stack, name: str) -> float:
+    text = requests.get(stack["SALON_HTTP_URL"] + "/metrics", timeout=5).text
+    m = re.search(rf"^{re.escape(name)} (\S+)$", text, re.M)
+    assert m, f"{name} not in /metrics"
+    return float(m.group(1))
+
+
 def test_postgresql_stopped_during_a_stream(muc):
+    """With the spool (the stack configures one): every message is reflected while PostgreSQL
+    is down, and all of them reach the archive once it is back, once each, in order."""
     room, a, b, o = room_of_three(muc)
+    spooled = metric(muc.stack, "salon_archive_spooled_total")
     m = mark(o)
     with Stream(muc, room, a, b) as stream:
         time.sleep(1.0)
         stack_cmd("stop-pg")
         try:
-            time.sleep(1.0)
+            time.sleep(1.5)
         finally:
             stack_cmd("start-pg")
         muc.http.wait_status("/readyz", 200, timeout=20)
-        time.sleep(1.5)
-    last = stream.sent[-1]
-    # The last messages go through once PostgreSQL is back (the sender may have to resend
-    # nothing: the archive reconnects by itself).
-    o.wait_for(groupchat_with_body(room.jid, last), 15, f"'{last}' after PostgreSQL came back")
+        time.sleep(1.0)
+    sent = list(stream.sent)
+    for text in sent:
+        o.wait_for(groupchat_with_body(room.jid, text), 15, f"'{text}' reflected")
     muc.sync(o, room)
     seen = reflected_to(o, m, room)
-    texts = [t for t, _ in seen]
-    assert len(texts) == len(set(texts)), "a message was reflected twice"
-    # Two senders: their messages interleave in any order, so check membership, not position.
-    assert "durable 0" in texts and last in texts
-    assert len(seen) < len(stream.sent), "nothing failed while PostgreSQL was down?"
+    assert sorted(t for t, _ in seen) == sorted(sent), "a message was lost or reflected twice"
+    assert metric(muc.stack, "salon_archive_spooled_total") > spooled, "the spool was not used"
+    wait_until(lambda: len(archived(muc.stack, room.pid)) == len(sent), 15,
+               what="the spool replayed into PostgreSQL")
     assert_archived_in_order(muc, room, o, seen)
+    wait_until(lambda: metric(muc.stack, "salon_archive_spool_bytes") == 0, 10,
+               what="the spool emptied")
 
 
 def persisted_occupants(stack, pid):
