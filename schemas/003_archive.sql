@@ -30,3 +30,10 @@ CREATE INDEX archive_room_id ON archive (room_id, id);
 CREATE INDEX archive_room_ts ON archive (room_id, ts);
 -- {urn:xmpp:fulltext:0}fulltext.
 CREATE INDEX archive_body_tsv ON archive USING gin (body_tsv);
+
+-- Retention per room, set through the API (PUT /api/v1/projects/{id}/retention). No row: the
+-- global [plugins.archive] retention_days applies; a row with days NULL: kept forever.
+CREATE TABLE archive_retention (
+  room_id bigint PRIMARY KEY REFERENCES rooms ON DELETE CASCADE,
+  days    integer CHECK (days IS NULL OR days > 0)
+);

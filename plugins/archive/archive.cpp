@@ -3,6 +3,7 @@
 
 #include "core/log.hpp"
 #include "db/database.hpp"
+#include "export.hpp"
 #include "stamp.hpp"
 
 namespace salon::archive {
@@ -30,6 +31,9 @@ std::optional<std::string> ArchivePlugin::start(plugin::Host& host,
                   [this](const plugin::RoomIq& iq, IqResponder r) { mam_query(iq, std::move(r)); });
   host.on_room_iq("get", ns::mam,
                   [this](const plugin::RoomIq& iq, IqResponder r) { mam_get(iq, std::move(r)); });
+  add_http_routes(host);
+  retention_ = std::make_unique<Retention>(host, settings_.retention_days,
+                                           std::chrono::seconds(settings_.purge_interval_seconds));
   host.set_history_provider([this](const plugin::RoomView& room, const Jid&,
                                    const plugin::HistoryRequest& req,
                                    std::function<void(std::vector<Element>)> done) {
@@ -44,11 +48,15 @@ std::optional<std::string> ArchivePlugin::reload(const config::PluginSection& se
   if (std::get<Settings>(s).spool_dir != settings_.spool_dir)
     return "key 'plugins.archive.spool_dir': changing it needs a restart";
   settings_ = std::get<Settings>(s);
+  if (retention_)
+    retention_->set(settings_.retention_days,
+                    std::chrono::seconds(settings_.purge_interval_seconds));
   return std::nullopt;
 }
 
 void ArchivePlugin::stop() {
   // Rows still waiting for a batch fail their holds (the core bounces those messages).
+  retention_.reset();
   writer_.reset();
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "plugin/plugin.hpp"
+#include "retention.hpp"
 #include "settings.hpp"
 #include "writer.hpp"
 
@@ -30,6 +31,7 @@ private:
   plugin::Host* host_ = nullptr;
   Settings settings_;
   std::unique_ptr<Writer> writer_;
+  std::unique_ptr<Retention> retention_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

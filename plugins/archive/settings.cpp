@@ -18,7 +18,9 @@ std::variant<Settings, std::string> read_settings(const config::PluginSection& s
   const std::vector<Key> keys = {{"default_page", &s.default_page},
                                  {"max_page", &s.max_page},
                                  {"history_default", &s.history_default},
-                                 {"history_max", &s.history_max}};
+                                 {"history_max", &s.history_max},
+                                 {"retention_days", &s.retention_days},
+                                 {"purge_interval_seconds", &s.purge_interval_seconds}};
   for (const auto& [name, setting] : section.settings) {
     const auto err = [&](std::string_view what) {
       return fmt::format("line {}: key 'plugins.archive.{}': {}", setting.line, name, what);
@@ -36,7 +38,11 @@ std::variant<Settings, std::string> read_settings(const config::PluginSection& s
     if (!key) return err("unknown key");
     const auto* v = std::get_if<std::int64_t>(&setting.value);
     if (!v) return err("expected an integer");
-    if (*v < 1 || *v > 10000) return err("must be between 1 and 10000");
+    const std::int64_t lo = name == "retention_days" ? 0 : 1;
+    const std::int64_t hi = name == "purge_interval_seconds" ? 86400
+                            : name == "retention_days"       ? 36500
+                                                             : 10000;
+    if (*v < lo || *v > hi) return err(fmt::format("must be between {} and {}", lo, hi));
     *key->out = static_cast<std::size_t>(*v);
   }
   if (s.default_page > s.max_page)

@@ -38,6 +38,8 @@ enabled = true
 default_page = 50
 max_page = 250
 spool_dir = "$spool"
+# The retention tests age rows and wait for the purge job: run it often here.
+purge_interval_seconds = 1
 EOF
   chmod 600 "$file"
 }
