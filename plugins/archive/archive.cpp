@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "archive.hpp"
 
+#include <fmt/format.h>
+
 #include "core/log.hpp"
 #include "db/database.hpp"
 #include "export.hpp"
@@ -80,6 +82,32 @@ std::optional<StanzaError> ArchivePlugin::on_message_before_broadcast(plugin::Me
   row.stanza = ev.stanza.xml();
   writer_->add(std::move(row), ev.hold());
   return std::nullopt;
+}
+
+// The core gives subject changes no stanza-id: the archive names them (UUID v4 like the
+// room's ids) so they have a MAM id like every other archived stanza. They are not held (the
+// core has already sent them), so the archive is best effort for subjects only.
+void ArchivePlugin::on_subject_changed(const plugin::RoomView& room,
+                                       const plugin::OccupantView& sender, const Element& message,
+                                       plugin::Clock::time_point at) {
+  const std::uint64_t hi = ids_(), lo = ids_();
+  const std::string id =
+      fmt::format("{:08x}-{:04x}-4{:03x}-{:x}{:03x}-{:012x}", hi >> 32, (hi >> 16) & 0xffff,
+                  hi & 0xfff, 8 | ((lo >> 62) & 0x3), (lo >> 48) & 0xfff, lo & 0xffffffffffff);
+  Element stored = message;
+  stored.add_child("stanza-id", ns::sid).set_attr("id", id).set_attr("by", room.jid.bare_str());
+  Row row;
+  row.room_id = room.id;
+  row.stanza_id = id;
+  row.ts_us = std::chrono::duration_cast<std::chrono::microseconds>(at.time_since_epoch()).count();
+  row.kind = Kind::subject;
+  row.nick = sender.nick;
+  row.sender_jid = sender.real_bare.bare_str();
+  row.occupant_id = sender.occupant_id;
+  row.has_body = true;
+  row.body = std::string(message.child_text("subject"));
+  row.stanza = stored.xml();
+  writer_->add(std::move(row), std::nullopt);
 }
 
 void ArchivePlugin::history(const plugin::RoomView& room, const plugin::HistoryRequest& req,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <random>
 
 #include "plugin/plugin.hpp"
 #include "retention.hpp"
@@ -21,6 +22,8 @@ public:
   std::optional<std::string> reload(const config::PluginSection& section) override;
   void stop() override;
   std::optional<StanzaError> on_message_before_broadcast(plugin::MessageEvent& ev) override;
+  void on_subject_changed(const plugin::RoomView& room, const plugin::OccupantView& sender,
+                          const Element& message, plugin::Clock::time_point at) override;
 
 private:
   void mam_query(const plugin::RoomIq& iq, IqResponder reply);
@@ -32,6 +35,7 @@ private:
   Settings settings_;
   std::unique_ptr<Writer> writer_;
   std::unique_ptr<Retention> retention_;
+  std::mt19937_64 ids_{std::random_device{}()};  // stanza-ids of subject changes
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

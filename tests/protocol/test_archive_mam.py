@@ -11,8 +11,8 @@ import pytest
 
 from archive_support import (NS_CLIENT, NS_CORRECT, NS_DELAY, NS_MAM, NS_RETRACT, archived, mam, room_sid,
                              say)
-from muc_support import (NS_SID, assert_error, assert_result, body, child, groupchat_with_body, muc,
-                         muc_accounts, subject_message)
+from muc_support import (NS_SID, assert_error, assert_result, body, child, groupchat_with_body,
+                         muc, muc_accounts, subject_message, subject_of)
 from lib.xmlutil import NS_DATA, NS_DISCO_INFO
 
 __all__ = ["muc", "muc_accounts"]
@@ -302,6 +302,28 @@ def test_chat_states_are_not_archived(muc):
            "<composing xmlns='http://jabber.org/protocol/chatstates'/></message>")
     sid = say(muc, a, room, "after typing")
     assert mam(muc, b, room).ids == [sid]
+
+
+def test_subject_change_is_archived_in_order(muc):
+    a, b, c = muc.new_clients("alice", "bob", "carol")
+    room = muc.project((a, "client", "Alice"), (b, "designer", "Bob"), (c, "client", "Carol"))
+    muc.join(a, room, "Alice")
+    muc.join(b, room, "Bob")
+    before = say(muc, a, room, "before")
+    a.send(f"<message to='{room.jid}' type='groupchat'><subject>New topic</subject></message>")
+    b.wait_for(lambda el: subject_of(el) == "New topic", 5, "the subject change")
+    after = say(muc, b, room, "after")
+    ans = mam(muc, b, room)
+    assert len(ans.ids) == 3 and ans.ids[0] == before and ans.ids[2] == after
+    subj = ans.results[1].message
+    assert subject_of(subj) == "New topic" and subj.get("from") == room.occ("Alice")
+    assert [s.get("id") for s in subj.iter(f"{{{NS_SID}}}stanza-id")] == [ans.ids[1]]
+    assert archived(muc.stack, room.pid, "a.kind") == [["message"], ["subject"], ["message"]]
+    # History on join replays messages only: the core sends the subject itself, last.
+    join = muc.join(c, room, "Carol", history="<history maxstanzas='5'/>")
+    hist = [s for s in join.stanzas if s.tag.endswith("message") and s is not join.subject]
+    assert [room_sid(m, room.jid) for m in hist] == [before, after]
+    assert subject_of(join.subject) == "New topic"
 
 
 # --- history on join -------------------------------------------------------------------------
