@@ -6,7 +6,8 @@ salond_bin() { printf '%s\n' "${SALON_BIN:-$SALON_BUILD_DIR/server/app/salond}";
 # salond_configure FILE DOMAIN COMPONENT_PORT SECRET PG_PORT HTTP_PORT API_TOKEN
 # The format is salond's (docs/HELPERS-BRIEF.md / deploy/salon.example.toml).
 salond_configure() {
-  local file=$1 domain=$2 comp=$3 secret=$4 pg=$5 http=$6 token=$7
+  local file=$1 domain=$2 comp=$3 secret=$4 pg=$5 http=$6 token=$7 spool
+  spool="$(cd "$(dirname "$file")" && pwd)/archive-spool"
   cat >"$file" <<EOF
 # Written by scripts/stack; regenerated at every \`up\`.
 [component]
@@ -30,6 +31,15 @@ api_token = "$token"
 [log]
 level = "${SALON_LOG_LEVEL:-info}"
 format = "text"
+
+# Every protocol suite runs with the archive (plugins/archive): holds, MAM, history on join.
+[plugins.archive]
+enabled = true
+default_page = 50
+max_page = 250
+spool_dir = "$spool"
+# The retention tests age rows and wait for the purge job: run it often here.
+purge_interval_seconds = 1
 EOF
   chmod 600 "$file"
 }

@@ -88,6 +88,10 @@ void Service::Impl::change_subject(Room& room, Occupant& o, const Element& m) {
   out.add_child("occupant-id", ns::occupant_id).set_attr("id", o.occupant_id);
   for (auto& [nick, occ] : room.occupants)
     for (const auto& s : occ.sessions) deliver(room, s.real, out);
+  const auto view = room_view(room);
+  const auto sender = occupant_view(room, o);
+  const auto at = plugin::Clock::now();
+  each_plugin([&](plugin::Plugin& pl) { pl.on_subject_changed(view, sender, out, at); });
 }
 
 void Service::Impl::groupchat(Room& room, Occupant& o, const Element& m, const Jid& from) {

@@ -6,7 +6,7 @@
 // removed by ghost removal on its first bounce.
 #include "core/log.hpp"
 #include "muc/impl.hpp"
-#include "muc/xml_parse.hpp"
+#include "core/xml_parse.hpp"
 
 namespace salon::muc {
 

@@ -7,6 +7,7 @@
 //   muc-broadcast-message      -> on_message_before_broadcast   (may add elements, refuse,
 //                                 or hold the broadcast until it releases it)
 //                                 on_message_after_broadcast
+//   subject change (muc-subject)   -> on_subject_changed (after it was sent to the occupants)
 //   muc-get-history            -> Host::set_history_provider
 //   muc-disco#info             -> Host::add_room_feature / add_service_feature
 //   IQ handlers by namespace   -> Host::on_room_iq / on_service_iq
@@ -180,6 +181,10 @@ public:
     return std::nullopt;
   }
   virtual void on_message_after_broadcast(const MessageEvent&) {}
+  // A subject change (§8.1) as it was sent to the occupants (without 'to'). `at`: when the
+  // room received it.
+  virtual void on_subject_changed(const RoomView&, const OccupantView&, const Element&,
+                                  Clock::time_point) {}
   virtual void on_room_destroyed(const RoomView&) {}
 };
 

@@ -22,7 +22,7 @@
 #include "muc/ids.hpp"
 #include "muc/service.hpp"
 #include "muc/store_memory.hpp"
-#include "muc/xml_parse.hpp"
+#include "core/xml_parse.hpp"
 
 namespace salon::muc::test {
 

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "muc/xml_parse.hpp"
+#include "core/xml_parse.hpp"
 
 #include <cstdint>
 #include <string>
 
-namespace salon::muc {
+namespace salon {
 
 namespace {
 
@@ -178,4 +178,4 @@ private:
 
 std::optional<Element> parse_xml(std::string_view text) { return Parser(text).document(); }
 
-}  // namespace salon::muc
+}  // namespace salon

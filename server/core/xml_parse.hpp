@@ -10,9 +10,9 @@
 
 #include "core/element.hpp"
 
-namespace salon::muc {
+namespace salon {
 
 // nullopt when the text is not one well-formed element.
 std::optional<Element> parse_xml(std::string_view text);
 
-}  // namespace salon::muc
+}  // namespace salon

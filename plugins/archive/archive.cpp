@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "archive.hpp"
+
+#include <fmt/format.h>
+
+#include "core/log.hpp"
+#include "db/database.hpp"
+#include "export.hpp"
+#include "stamp.hpp"
+
+namespace salon::archive {
+
+std::optional<std::string> ArchivePlugin::start(plugin::Host& host,
+                                                const config::PluginSection& section) {
+  auto s = read_settings(section);
+  if (auto* err = std::get_if<std::string>(&s)) return *err;
+  settings_ = std::get<Settings>(s);
+  host_ = &host;
+  std::unique_ptr<Spool> spool;
+  if (!settings_.spool_dir.empty()) {
+    try {
+      spool = std::make_unique<Spool>(host.loop(), settings_.spool_dir);
+    } catch (const std::exception& e) {
+      return "key 'plugins.archive.spool_dir': " + std::string(e.what());
+    }
+  }
+  writer_ =
+      std::make_unique<Writer>(host.loop(), host.database(), host.metrics(), std::move(spool));
+  host.add_room_feature(std::string(ns::mam));
+  host.add_room_feature(std::string(ns::mam_extended));
+  host.add_room_feature(std::string(ns::fulltext));
+  host.on_room_iq("set", ns::mam,
+                  [this](const plugin::RoomIq& iq, IqResponder r) { mam_query(iq, std::move(r)); });
+  host.on_room_iq("get", ns::mam,
+                  [this](const plugin::RoomIq& iq, IqResponder r) { mam_get(iq, std::move(r)); });
+  add_http_routes(host);
+  retention_ = std::make_unique<Retention>(host, settings_.retention_days,
+                                           std::chrono::seconds(settings_.purge_interval_seconds));
+  host.set_history_provider([this](const plugin::RoomView& room, const Jid&,
+                                   const plugin::HistoryRequest& req,
+                                   std::function<void(std::vector<Element>)> done) {
+    history(room, req, std::move(done));
+  });
+  return std::nullopt;
+}
+
+std::optional<std::string> ArchivePlugin::reload(const config::PluginSection& section) {
+  auto s = read_settings(section);
+  if (auto* err = std::get_if<std::string>(&s)) return *err;
+  if (std::get<Settings>(s).spool_dir != settings_.spool_dir)
+    return "key 'plugins.archive.spool_dir': changing it needs a restart";
+  settings_ = std::get<Settings>(s);
+  if (retention_)
+    retention_->set(settings_.retention_days,
+                    std::chrono::seconds(settings_.purge_interval_seconds));
+  return std::nullopt;
+}
+
+void ArchivePlugin::stop() {
+  // Rows still waiting for a batch fail their holds (the core bounces those messages).
+  retention_.reset();
+  writer_.reset();
+}
+
+std::optional<StanzaError> ArchivePlugin::on_message_before_broadcast(plugin::MessageEvent& ev) {
+  auto c = classify(ev.stanza);
+  if (!c) return std::nullopt;
+  Row row;
+  row.room_id = ev.room.id;
+  row.stanza_id = ev.stanza_id;
+  row.ts_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(ev.received_at.time_since_epoch())
+          .count();
+  row.kind = c->kind;
+  row.nick = ev.sender.nick;
+  row.sender_jid = ev.sender.real_bare.bare_str();
+  row.occupant_id = ev.sender.occupant_id;
+  row.msg_id = std::move(c->msg_id);
+  row.has_body = c->has_body;
+  row.body = std::move(c->body);
+  row.replaces = std::move(c->replaces);
+  row.stanza = ev.stanza.xml();
+  writer_->add(std::move(row), ev.hold());
+  return std::nullopt;
+}
+
+// The core gives subject changes no stanza-id: the archive names them (UUID v4 like the
+// room's ids) so they have a MAM id like every other archived stanza. They are not held (the
+// core has already sent them), so the archive is best effort for subjects only.
+void ArchivePlugin::on_subject_changed(const plugin::RoomView& room,
+                                       const plugin::OccupantView& sender, const Element& message,
+                                       plugin::Clock::time_point at) {
+  const std::uint64_t hi = ids_(), lo = ids_();
+  const std::string id =
+      fmt::format("{:08x}-{:04x}-4{:03x}-{:x}{:03x}-{:012x}", hi >> 32, (hi >> 16) & 0xffff,
+                  hi & 0xfff, 8 | ((lo >> 62) & 0x3), (lo >> 48) & 0xfff, lo & 0xffffffffffff);
+  Element stored = message;
+  stored.add_child("stanza-id", ns::sid).set_attr("id", id).set_attr("by", room.jid.bare_str());
+  Row row;
+  row.room_id = room.id;
+  row.stanza_id = id;
+  row.ts_us = std::chrono::duration_cast<std::chrono::microseconds>(at.time_since_epoch()).count();
+  row.kind = Kind::subject;
+  row.nick = sender.nick;
+  row.sender_jid = sender.real_bare.bare_str();
+  row.occupant_id = sender.occupant_id;
+  row.has_body = true;
+  row.body = std::string(message.child_text("subject"));
+  row.stanza = stored.xml();
+  writer_->add(std::move(row), std::nullopt);
+}
+
+void ArchivePlugin::history(const plugin::RoomView& room, const plugin::HistoryRequest& req,
+                            std::function<void(std::vector<Element>)> done) {
+  HistoryLimits lim;
+  lim.max_stanzas =
+      std::min(req.max_stanzas.value_or(settings_.history_default), settings_.history_max);
+  lim.max_chars = req.max_chars;
+  const auto to_us = [](plugin::Clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  };
+  if (req.since) lim.since_us = to_us(*req.since);
+  if (req.seconds) {
+    const auto s = to_us(plugin::Clock::now() - *req.seconds);
+    lim.since_us = lim.since_us ? std::max(*lim.since_us, s) : s;
+  }
+  const std::int64_t room_id = room.id;
+  const std::string room_jid = room.jid.bare_str();
+  host_->database().query(
+      [room_id, room_jid, lim](pqxx::connection_base& conn) {
+        return read_history(conn, room_id, room_jid, lim);
+      },
+      [done = std::move(done), room_jid](db::Result<std::vector<Element>> r) {
+        if (!r) {
+          // The join goes on without history rather than failing: the room is usable.
+          log::warn("archive", "history for {} failed: {}", room_jid, r.error());
+          return done({});
+        }
+        done(std::move(r).value());
+      },
+      db::QueryOptions{.idempotent = true});
+}
+
+}  // namespace salon::archive
+
+std::unique_ptr<salon::plugin::Plugin> salon_make_plugin_archive() {
+  return std::make_unique<salon::archive::ArchivePlugin>();
+}

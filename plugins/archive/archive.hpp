@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The archive plugin (docs/ARCHIVE.md): every archived groupchat message is durably in
+// PostgreSQL before it is reflected (write path: writer.hpp), served as XEP-0313 MAM
+// (mam.cpp) and as XEP-0045 history on join.
+#pragma once
+
+#include <memory>
+#include <random>
+
+#include "plugin/plugin.hpp"
+#include "retention.hpp"
+#include "settings.hpp"
+#include "writer.hpp"
+
+namespace salon::archive {
+
+class ArchivePlugin final : public plugin::Plugin {
+public:
+  [[nodiscard]] std::string_view name() const override { return "archive"; }
+  std::optional<std::string> start(plugin::Host& host,
+                                   const config::PluginSection& section) override;
+  std::optional<std::string> reload(const config::PluginSection& section) override;
+  void stop() override;
+  std::optional<StanzaError> on_message_before_broadcast(plugin::MessageEvent& ev) override;
+  void on_subject_changed(const plugin::RoomView& room, const plugin::OccupantView& sender,
+                          const Element& message, plugin::Clock::time_point at) override;
+
+private:
+  void mam_query(const plugin::RoomIq& iq, IqResponder reply);
+  void mam_get(const plugin::RoomIq& iq, IqResponder reply);
+  void history(const plugin::RoomView& room, const plugin::HistoryRequest& req,
+               std::function<void(std::vector<Element>)> done);
+
+  plugin::Host* host_ = nullptr;
+  Settings settings_;
+  std::unique_ptr<Writer> writer_;
+  std::unique_ptr<Retention> retention_;
+  std::mt19937_64 ids_{std::random_device{}()};  // stanza-ids of subject changes
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+}  // namespace salon::archive

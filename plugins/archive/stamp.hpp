@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// XEP-0082 date-times for the archive: MAM form fields (start/end), <delay stamp/>, history
+// `since`. The archive keeps microseconds (PostgreSQL timestamptz), so stamps are microseconds
+// since the Unix epoch, UTC.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace salon::archive {
+
+// CCYY-MM-DDThh:mm:ss[.s+](Z|(+|-)hh:mm); nullopt when malformed or out of range. Fractions
+// beyond microseconds are truncated.
+std::optional<std::int64_t> parse_stamp(std::string_view text);
+// 2026-11-28T12:00:00.123456Z (always six fraction digits: PostgreSQL parses it exactly, and
+// clients sort stamps of the same second correctly).
+std::string format_stamp(std::int64_t epoch_us);
+
+}  // namespace salon::archive

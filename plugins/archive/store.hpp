@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The archive's SQL. Everything here runs on database worker threads (never on the loop):
+// insert_rows in the writer's group-commit transaction, the readers' queries on a reader
+// connection. Results are plain values the loop turns into stanzas.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <pqxx/types>
+
+#include "classify.hpp"
+#include "core/element.hpp"
+#include "query.hpp"
+
+namespace salon::archive {
+
+// One archived stanza, as queued by the write path.
+struct Row {
+  std::int64_t room_id = 0;
+  std::string stanza_id;
+  std::int64_t ts_us = 0;
+  Kind kind = Kind::message;
+  std::string nick, sender_jid, occupant_id, msg_id;
+  bool has_body = false;
+  std::string body;
+  std::string stanza;  // XML as reflected, without 'to'
+  std::string replaces;
+};
+
+// Inserts `rows` in order (ON CONFLICT (stanza_id) DO NOTHING: replaying is harmless), then
+// links corrections and tombstones retracted messages.
+void insert_rows(pqxx::dbtransaction& tx, const std::vector<Row>& rows);
+
+// A stored message ready to be forwarded (MAM) or replayed (history).
+struct Item {
+  std::int64_t id = 0;
+  std::string stanza_id;
+  std::int64_t ts_us = 0;
+  Element message;  // the original, or its tombstone once retracted
+};
+
+struct Page {
+  std::vector<Item> items;  // in archive order (oldest first)
+  bool complete = false;
+  std::int64_t count = 0;
+  std::int64_t first_index = 0;
+  std::optional<std::string> missing_id;  // a referenced stanza-id not in this room
+};
+
+// Runs a parsed MAM query. `room_jid` is used for tombstones' from.
+Page run_query(pqxx::connection_base& conn, const MamQuery& q, std::int64_t room_id,
+               const std::string& room_jid, std::size_t limit);
+
+struct Metadata {
+  std::optional<Item> first, last;  // messages only carry id + ts
+};
+Metadata read_metadata(pqxx::connection_base& conn, std::int64_t room_id);
+
+struct HistoryLimits {
+  std::size_t max_stanzas = 20;
+  std::optional<std::size_t> max_chars;
+  std::optional<std::int64_t> since_us;
+};
+// Newest messages within the limits, oldest first, each with <delay from=room stamp/>.
+std::vector<Element> read_history(pqxx::connection_base& conn, std::int64_t room_id,
+                                  const std::string& room_jid, const HistoryLimits& limits);
+
+}  // namespace salon::archive

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include <gtest/gtest.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "spool.hpp"
+
+namespace salon::archive {
+namespace {
+
+Row row(std::string sid, std::string body) {
+  Row r;
+  r.room_id = 7;
+  r.stanza_id = std::move(sid);
+  r.ts_us = 1795867200123456;
+  r.kind = Kind::correction;
+  r.nick = "Ä, nick:with,separators\n";
+  r.sender_jid = "a@example.com";
+  r.occupant_id = "occ";
+  r.msg_id = "m1";
+  r.has_body = true;
+  r.body = std::move(body);
+  r.stanza = "<message from='r@s/n'><body>x\ny</body></message>";
+  r.replaces = "m0";
+  return r;
+}
+
+void expect_same(const Row& a, const Row& b) {
+  EXPECT_EQ(a.room_id, b.room_id);
+  EXPECT_EQ(a.stanza_id, b.stanza_id);
+  EXPECT_EQ(a.ts_us, b.ts_us);
+  EXPECT_EQ(a.kind, b.kind);
+  EXPECT_EQ(a.nick, b.nick);
+  EXPECT_EQ(a.sender_jid, b.sender_jid);
+  EXPECT_EQ(a.occupant_id, b.occupant_id);
+  EXPECT_EQ(a.msg_id, b.msg_id);
+  EXPECT_EQ(a.has_body, b.has_body);
+  EXPECT_EQ(a.body, b.body);
+  EXPECT_EQ(a.stanza, b.stanza);
+  EXPECT_EQ(a.replaces, b.replaces);
+}
+
+TEST(SpoolRecords, RoundTripInOrder) {
+  const std::string data = encode_record(row("s1", "one")) + encode_record(row("s2", "two\n3:,"));
+  std::size_t consumed = 0;
+  auto rows = decode_records(data, consumed);
+  ASSERT_EQ(rows.size(), 2u);
+  expect_same(rows[0], row("s1", "one"));
+  expect_same(rows[1], row("s2", "two\n3:,"));
+  EXPECT_EQ(consumed, data.size());
+}
+
+TEST(SpoolRecords, ATornLastRecordIsIgnored) {
+  const std::string first = encode_record(row("s1", "one"));
+  const std::string second = encode_record(row("s2", "two"));
+  for (std::size_t cut = 0; cut < second.size(); ++cut) {
+    std::size_t consumed = 0;
+    auto rows = decode_records(first + second.substr(0, cut), consumed);
+    ASSERT_EQ(rows.size(), 1u) << cut;
+    EXPECT_EQ(consumed, first.size());
+  }
+}
+
+TEST(SpoolRecords, MaxRowsStopsAtARecordBoundary) {
+  const std::string a = encode_record(row("s1", "one"));
+  const std::string data = a + encode_record(row("s2", "two"));
+  std::size_t consumed = 0;
+  auto rows = decode_records(data, consumed, 1);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(consumed, a.size());
+}
+
+// Runs the loop until `calls` completions have arrived from the spool thread (or 5 s).
+void settle(boost::asio::io_context& io, int& calls, int want) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (calls < want && std::chrono::steady_clock::now() < deadline) {
+    io.restart();
+    io.poll();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_EQ(calls, want);
+  calls = 0;
+}
+
+// The file side: appends are durable and read back in order; consuming everything truncates.
+TEST(SpoolFile, AppendReadConsume) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("salon-spool-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  boost::asio::io_context io;
+  int calls = 0;
+  {
+    Spool spool(io, dir);
+    EXPECT_TRUE(spool.empty());
+    std::string err;
+    const auto appended = [&](std::string e) {
+      err += e;
+      ++calls;
+    };
+    spool.append(std::make_shared<const std::vector<Row>>(
+                     std::vector<Row>{row("s1", "one"), row("s2", "two")}),
+                 appended);
+    spool.append(std::make_shared<const std::vector<Row>>(std::vector<Row>{row("s3", "three")}),
+                 appended);
+    settle(io, calls, 2);
+    EXPECT_EQ(err, "");
+    EXPECT_FALSE(spool.empty());
+    std::vector<Row> got;
+    std::uint64_t end = 0;
+    const auto read = [&](std::vector<Row> r, std::uint64_t e, std::string error) {
+      EXPECT_EQ(error, "");
+      got = std::move(r);
+      end = e;
+      ++calls;
+    };
+    spool.read(2, read);
+    settle(io, calls, 1);
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(got[1].stanza_id, "s2");
+    spool.consumed(end, [&](std::string e) { err += e, ++calls; });
+    spool.read(10, read);
+    settle(io, calls, 2);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].stanza_id, "s3");
+    EXPECT_FALSE(spool.empty());
+    spool.consumed(end, [&](std::string e) { err += e, ++calls; });
+    settle(io, calls, 1);
+    EXPECT_EQ(err, "");
+    EXPECT_TRUE(spool.empty());
+  }
+  EXPECT_EQ(std::filesystem::file_size(dir / "archive.spool"), 0u);
+  {
+    // A restart finds what an earlier run left.
+    std::ofstream(dir / "archive.spool", std::ios::binary) << encode_record(row("s9", "nine"));
+    Spool again(io, dir);
+    EXPECT_FALSE(again.empty());
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace salon::archive
