@@ -1,0 +1,85 @@
+// Starts Converse.js for the salon demo page.
+//
+// /config.json (written by scripts/lib/web.sh for the running stack) gives the WebSocket URL,
+// the user domain, the project room and the demo accounts. Credentials come from the demo
+// buttons, from Converse's own login form, or from the URL fragment
+// `#jid=...&password=...[&room=...]` (used by the browser tests and the benchmark). The
+// fragment never reaches the server; it is moved to sessionStorage at once, so a reload of the
+// tab logs in again without keeping the password in the address bar.
+// SPDX-License-Identifier: GPL-3.0-or-later
+
+const KEY = 'salon-demo-login';
+
+function takeLogin() {
+  const hash = new URLSearchParams(location.hash.slice(1));
+  if (hash.get('jid')) {
+    const login = { jid: hash.get('jid'), password: hash.get('password') || '', room: hash.get('room') || '' };
+    sessionStorage.setItem(KEY, JSON.stringify(login));
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  const stored = sessionStorage.getItem(KEY);
+  return stored ? JSON.parse(stored) : null;
+}
+
+function showDemoButtons(accounts) {
+  if (!accounts?.length) return;
+  const bar = document.getElementById('salon-demo-bar');
+  const holder = document.getElementById('salon-demo-accounts');
+  for (const a of accounts) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = `${a.jid} (${a.role})`;
+    b.addEventListener('click', () => {
+      sessionStorage.setItem(KEY, JSON.stringify({ jid: a.jid, password: a.password, room: '' }));
+      location.reload();
+    });
+    holder.append(b);
+  }
+  bar.hidden = false;
+}
+
+async function whenConverseLoaded() {
+  if (window.converse) return window.converse;
+  return new Promise((resolve) =>
+    window.addEventListener('converse-loaded', (e) => resolve(e.detail.converse), { once: true }));
+}
+
+const [cfg, converse] = await Promise.all([
+  fetch('/config.json', { cache: 'no-store' }).then((r) => r.json()),
+  whenConverseLoaded(),
+]);
+const login = takeLogin();
+const room = login?.room || cfg.room;
+if (!login) showDemoButtons(cfg.demo_accounts);
+
+// Tests and the benchmark ask Converse's API what the room supports (e.g. MAM); a plugin is the
+// supported way to reach it.
+window.salonDemo = { cfg, room, jid: login?.jid || null, api: null };
+converse.plugins.add('salon-demo-probe', {
+  initialize() { window.salonDemo.api = this._converse.api; },
+});
+
+converse.initialize({
+  whitelisted_plugins: ['salon-demo-probe'],
+  view_mode: 'fullscreen',
+  // The private XMPP server's WebSocket endpoint; no discovery (XEP-0156) round trip.
+  websocket_url: cfg.websocket_url,
+  discover_connection_methods: false,
+  default_domain: cfg.user_domain,
+  muc_domain: cfg.muc_domain,
+  ...(login ? { jid: login.jid, password: login.password, auto_login: true } : {}),
+  // The project room opens at login; rooms the user bookmarked with autojoin open too.
+  auto_join_rooms: room ? [room] : [],
+  muc_respect_autojoin: true,
+  // The room's reserved nick (the member's display name) wins over this fallback.
+  muc_nickname_from_jid: true,
+  // History comes from the room's archive (MAM), newest page first.
+  archived_messages_page_size: String(cfg.mam_page_size || 50),
+  auto_reconnect: true,
+  allow_registration: false,
+  allow_logout: true,
+  clear_cache_on_logout: true,
+  show_client_info: false,
+  assets_path: '/',
+  loglevel: cfg.loglevel || 'warn',
+});

@@ -1,0 +1,224 @@
+// Browser tests: Converse.js 14 (deploy/web) in Debian's headless chromium against the private
+// stack (scripts/stack up + web-up). Every assertion is on what the page shows.
+//
+//   node tests/browser/run.mjs [--suite full|two-user] [--only NAME]...
+//
+// Env: SALON_RUN_DIR (the stack), SALON_TEST_RESULTS (default .run/test-results). Writes
+// browser-<server>.xml (JUnit) and screenshots/ there.
+// SPDX-License-Identifier: GPL-3.0-or-later
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  ROOT, launch, loadEnv, messageTexts, muc, newAccount, occupantNicks, openPerson, putProject,
+  randomName, runSuite, send, skip, stack, waitMessage, waitOccupants, waitUsable,
+} from './lib.mjs';
+
+const { values: args } = parseArgs({
+  options: { suite: { type: 'string', default: 'full' }, only: { type: 'string', multiple: true } },
+});
+const env = loadEnv();
+const server = env.SALON_XMPP_SERVER;
+const results = process.env.SALON_TEST_RESULTS || join(ROOT, '.run/test-results');
+const NICK = { client: 'Cleo Client', designer: 'Dan Designer' };
+
+const browser = await launch();
+const accounts = {
+  client: await newAccount(env, 'client'),
+  designer: await newAccount(env, 'designer'),
+};
+
+/** A fresh project room with the client and the designer as members. */
+async function projectRoom(extra = []) {
+  const id = randomName('proj');
+  return putProject(env, id, [
+    { jid: accounts.client.jid, name: NICK.client, role: 'client' },
+    { jid: accounts.designer.jid, name: NICK.designer, role: 'designer' },
+    ...extra,
+  ]);
+}
+
+/** Client and designer in `room`, each seeing both in the occupant list. */
+async function enterBoth(t, room) {
+  const a = await openPerson(browser, env, accounts.client, room, 'client');
+  const b = await openPerson(browser, env, accounts.designer, room, 'designer');
+  t.people = [a, b];
+  for (const p of [a, b]) {
+    await waitUsable(p.page, room);
+    await waitOccupants(p.page, room, [NICK.client, NICK.designer], { exact: true });
+  }
+  return [a, b];
+}
+
+/** One message each way; each must show on the other side within `ms`. */
+async function exchange(a, b, room, tag, ms = 10_000) {
+  const t0 = Date.now();
+  const left = () => Math.max(1, ms - (Date.now() - t0));
+  const m1 = `${tag}: from the client ${randomName('')}`;
+  await send(a.page, room, m1);
+  await waitMessage(b.page, room, m1, left());
+  const m2 = `${tag}: from the designer ${randomName('')}`;
+  await send(b.page, room, m2);
+  await waitMessage(a.page, room, m2, left());
+  return [m1, m2];
+}
+
+/** Error notes Converse shows in the room: message errors and error info lines. */
+async function errorsShown(page, room) {
+  return page.$$eval(`${muc(room)} .chat-msg__error, ${muc(room)} .chat-error`,
+    (els) => els.map((e) => e.textContent.trim()));
+}
+
+/** Still in the room, nothing to click: usable, no "you are out" notice, both occupants, no error. */
+async function assertStillIn(p, room) {
+  await waitUsable(p.page, room, 2_000);
+  const out = await p.page.$$eval(`${muc(room)} converse-muc-disconnected`, (els) => els.length);
+  if (out) throw new Error(`${p.label}: the room shows a disconnect notice`);
+  await waitOccupants(p.page, room, [NICK.client, NICK.designer], { exact: true, timeout: 2_000 })
+    .catch(async () => { throw new Error(`${p.label}: occupants ${JSON.stringify(await occupantNicks(p.page, room))}`); });
+  const errors = await errorsShown(p.page, room);
+  if (errors.length) throw new Error(`${p.label}: errors shown: ${JSON.stringify(errors)}`);
+}
+
+async function closeAll(t) {
+  for (const p of t.people || []) {
+    t.logs.push(...p.page.salonLog);
+    await p.context.close().catch(() => {});
+  }
+}
+
+/** Wraps a test body: contexts closed and console errors kept whatever happens. */
+function test(name, fn, timeout = 60_000) {
+  return { name, timeout, fn: async (t) => { try { await fn(t); } finally { await closeAll(t); } } };
+}
+
+/** A restart of salond (SIGTERM or SIGKILL) must be invisible to both people in the room. */
+function salondRestart(kill) {
+  return async (t) => {
+    const room = await projectRoom();
+    const [a, b] = await enterBoth(t, room);
+    await exchange(a, b, room, 'before');
+    await t.screenshot(a.page, 'before');
+    await stack('restart-salond', ...(kill ? ['--kill'] : []));   // returns once /readyz is 200
+    // Within 5 s of salond being back, a message each way, without any reload or click.
+    const [m1, m2] = await exchange(a, b, room, 'after restart', 5_000);
+    for (const p of [a, b]) await assertStillIn(p, room);
+    // Nothing the senders sent after the restart vanished, nothing doubled.
+    for (const p of [a, b]) {
+      const texts = await messageTexts(p.page, room);
+      for (const m of [m1, m2]) {
+        const n = texts.filter((x) => x === m).length;
+        if (n !== 1) throw new Error(`${p.label}: "${m}" shown ${n} times`);
+      }
+    }
+    await t.screenshot(a.page, 'after-client');
+    await t.screenshot(b.page, 'after-designer');
+  };
+}
+
+const hasMam = (page, room) => page.evaluate(
+  (room) => window.salonDemo.api.disco.supports('urn:xmpp:mam:2', room), room);
+
+const TESTS = [
+  test('two_users_chat', async (t) => {
+    const room = await projectRoom();
+    const [a, b] = await enterBoth(t, room);
+    await t.screenshot(a.page, 'entered');
+    await exchange(a, b, room, 'hello');
+    for (const p of [a, b]) await assertStillIn(p, room);
+    await t.screenshot(a.page, 'chat-client');
+    await t.screenshot(b.page, 'chat-designer');
+  }),
+
+  test('reload_shows_history', async (t) => {
+    const room = await projectRoom();
+    const [a, b] = await enterBoth(t, room);
+    if (!(await hasMam(a.page, room))) {
+      skip('the room does not advertise urn:xmpp:mam:2 (no archive plugin in this build)');
+    }
+    const sent = [...await exchange(a, b, room, 'one'), ...await exchange(a, b, room, 'two')];
+    // A reload of the page (Converse's cache may help) ...
+    await b.page.reload();
+    await waitUsable(b.page, room);
+    for (const m of sent) await waitMessage(b.page, room, m);
+    // ... and a fresh profile, where history can only come from the archive.
+    const c = await openPerson(browser, env, accounts.designer, room, 'designer-fresh');
+    t.people.push(c);
+    await waitUsable(c.page, room);
+    for (const m of sent) await waitMessage(c.page, room, m);
+    for (const p of [b, c]) {
+      const texts = await messageTexts(p.page, room);
+      for (const m of sent) {
+        const n = texts.filter((x) => x === m).length;
+        if (n !== 1) throw new Error(`${p.label}: "${m}" shown ${n} times after reload`);
+      }
+    }
+    await t.screenshot(b.page, 'reloaded');
+    await t.screenshot(c.page, 'fresh-profile');
+  }),
+
+  test('salond_sigterm_invisible', salondRestart(false)),
+  test('salond_sigkill_invisible', salondRestart(true)),
+
+  test('xmpp_server_restart_reconnects', async (t) => {
+    const room = await projectRoom();
+    const [a, b] = await enterBoth(t, room);
+    await exchange(a, b, room, 'before');
+    await stack('restart-xmpp');
+    // Converse reconnects and rejoins by itself; no ghost: exactly the two occupants.
+    for (const p of [a, b]) {
+      await waitUsable(p.page, room, 30_000);
+      await waitOccupants(p.page, room, [NICK.client, NICK.designer], { exact: true, timeout: 15_000 });
+    }
+    await exchange(a, b, room, 'after server restart');
+    for (const p of [a, b]) await assertStillIn(p, room);
+    await t.screenshot(a.page, 'after-client');
+    await t.screenshot(b.page, 'after-designer');
+  }, 90_000),
+
+  test('non_member_sees_error', async (t) => {
+    const room = await projectRoom();
+    const outsider = await newAccount(env, 'outsider');
+    const o = await openPerson(browser, env, outsider, room, 'outsider');
+    t.people = [o];
+    const notice = o.page.locator(`${muc(room)} converse-muc-disconnected .disconnect-msg`).first();
+    await notice.waitFor({ state: 'visible', timeout: 15_000 });
+    const text = await notice.textContent();
+    if (!/not on the member list/i.test(text)) throw new Error(`unexpected notice: ${text}`);
+    // An error, not a spinner, and no way to type.
+    const spinners = await o.page.locator(`${muc(room)} .spinner-grow`).count();
+    const textareas = await o.page.locator(`${muc(room)} textarea.chat-textarea`).count();
+    if (spinners || textareas) throw new Error(`spinner ${spinners}, textarea ${textareas}`);
+    await t.screenshot(o.page, 'refused');
+  }),
+
+  test('removed_member_is_told_and_leaves', async (t) => {
+    const room = await projectRoom();
+    const [a, b] = await enterBoth(t, room);
+    const id = room.split('@')[0];
+    await putProject(env, id, [{ jid: accounts.client.jid, name: NICK.client, role: 'client' }]);
+    const notice = b.page.locator(`${muc(room)} converse-muc-disconnected .disconnect-msg`).first();
+    await notice.waitFor({ state: 'visible', timeout: 10_000 });
+    const text = await notice.textContent();
+    if (!/affiliation change|removed/i.test(text)) throw new Error(`unexpected notice: ${text}`);
+    if (await b.page.locator(`${muc(room)} textarea.chat-textarea`).count()) {
+      throw new Error('the removed member can still type');
+    }
+    await waitOccupants(a.page, room, [NICK.client], { exact: true, timeout: 10_000 });
+    await t.screenshot(b.page, 'removed');
+    await t.screenshot(a.page, 'client-after');
+  }),
+];
+
+const TWO_USER = new Set(['two_users_chat']);
+const chosen = args.suite === 'two-user' ? TESTS.filter((x) => TWO_USER.has(x.name)) : TESTS;
+let failed = 1;
+try {
+  failed = await runSuite(`browser-${server}`, chosen, {
+    xmlPath: join(results, `browser-${server}.xml`),
+    shotDir: join(results, 'screenshots'),
+    only: args.only,
+  });
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);
