@@ -71,8 +71,15 @@ converse.initialize({
   // The project room opens at login; rooms the user bookmarked with autojoin open too.
   auto_join_rooms: room ? [room] : [],
   muc_respect_autojoin: true,
-  // The room's reserved nick (the member's display name) wins over this fallback.
+  // The room's reserved nick (the member's display name) wins over this fallback. Nicks are
+  // managed by the project, so Converse must not try to register one (salond refuses it).
   muc_nickname_from_jid: true,
+  auto_register_muc_nickname: false,
+  // Converse 14 shows members from the affiliation lists as offline occupants, and when such a
+  // member then joins, the presence carries an XEP-0421 occupant-id that Converse does not match
+  // to the list entry: the member is listed twice (offline and online). Occupants come from
+  // presence only; this also saves three IQ round trips per join.
+  muc_fetch_members: false,
   // History comes from the room's archive (MAM), newest page first.
   archived_messages_page_size: String(cfg.mam_page_size || 50),
   auto_reconnect: true,

@@ -114,19 +114,30 @@ export async function waitUsable(page, room, timeout = 20_000) {
   await page.waitForFunction(usableProbe, room, { timeout, polling: 50 });
 }
 
-/** Occupant nicks shown in the room's occupant list. */
-export async function occupantNicks(page, room) {
-  return page.$$eval(`${muc(room)} converse-muc-sidebar li.occupant .occupant-nick`,
-    (els) => els.map((e) => e.textContent.trim()));
+/** The room's occupant list as shown: [{ nick, online }]. */
+export function occupantsProbe(room) {
+  return [...document.querySelectorAll(`converse-muc[jid="${room}"] converse-muc-sidebar li.occupant`)]
+    .map((li) => ({
+      nick: li.querySelector('.occupant-nick')?.textContent.trim(),
+      online: li.querySelector('.chat-status')?.getAttribute('title') !== 'Offline',
+    }));
 }
 
+export async function occupantNicks(page, room) {
+  return (await page.evaluate(occupantsProbe, room)).map((o) => `${o.nick}${o.online ? '' : ' (offline)'}`);
+}
+
+/**
+ * Until every nick in `nicks` is listed online. With `exact`, the list holds exactly these
+ * entries, each once and online: a second entry for a nick or an extra one is a ghost.
+ */
 export async function waitOccupants(page, room, nicks, { exact = false, timeout = 15_000 } = {}) {
-  await page.waitForFunction(([sel, want, exact]) => {
-    const have = [...document.querySelectorAll(sel)].map((e) => e.textContent.trim());
-    const all = want.every((n) => have.includes(n));
-    return exact ? all && have.length === want.length : all;
-  }, [`${muc(room)} converse-muc-sidebar li.occupant .occupant-nick`, nicks, exact],
-  { timeout, polling: 100 });
+  await page.waitForFunction(([room, want, exact, probe]) => {
+    const have = (0, eval)(`(${probe})`)(room);
+    const online = have.filter((o) => o.online).map((o) => o.nick);
+    const all = want.every((n) => online.includes(n));
+    return exact ? all && have.length === want.length && online.length === want.length : all;
+  }, [room, nicks, exact, occupantsProbe.toString()], { timeout, polling: 100 });
 }
 
 /** Texts of the room's chat messages, in display order. */
