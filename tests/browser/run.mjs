@@ -6,12 +6,14 @@
 // Env: SALON_RUN_DIR (the stack), SALON_TEST_RESULTS (default .run/test-results). Writes
 // browser-<server>.xml (JUnit) and screenshots/ there.
 // SPDX-License-Identifier: GPL-3.0-or-later
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   ROOT, launch, loadEnv, messageTexts, muc, newAccount, occupantNicks, openPerson, putProject,
   randomName, runSuite, send, skip, stack, waitMessage, waitOccupants, waitUsable,
 } from './lib.mjs';
+import { Profanity } from './native.mjs';
 
 const { values: args } = parseArgs({
   options: { suite: { type: 'string', default: 'full' }, only: { type: 'string', multiple: true } },
@@ -206,6 +208,33 @@ const TESTS = [
     await waitOccupants(a.page, room, [NICK.client], { exact: true, timeout: 10_000 });
     await t.screenshot(b.page, 'removed');
     await t.screenshot(a.page, 'client-after');
+  }),
+
+  // A native client beside the browser: profanity (in tmux) joins under its reserved nick,
+  // sends, and receives what the designer types in Converse.
+  test('native_client_profanity', async (t) => {
+    const nat = await newAccount(env, 'native');
+    const room = await projectRoom([{ jid: nat.jid, name: 'Nat', role: 'client' }]);
+    const prof = new Profanity(env, nat, 'Nat');
+    try {
+      await prof.start();
+      await prof.type(`/join ${room}`);
+      await prof.waitScreen(/You have joined the room as Nat\b/);
+      const b = await openPerson(browser, env, accounts.designer, room, 'designer');
+      t.people = [b];
+      await waitUsable(b.page, room);
+      await waitOccupants(b.page, room, ['Nat', NICK.designer]);
+      const m1 = `from profanity ${randomName('')}`;
+      await prof.type(m1);
+      await waitMessage(b.page, room, m1);
+      const m2 = `from converse ${randomName('')}`;
+      await send(b.page, room, m2);
+      await prof.waitScreen(new RegExp(`${NICK.designer}: ${m2}`));
+      await t.screenshot(b.page, 'converse-side');
+      writeFileSync(join(results, 'screenshots', `browser-${server}-native_client_profanity-screen.txt`), await prof.screen());
+    } finally {
+      await prof.stop();
+    }
   }),
 ];
 
