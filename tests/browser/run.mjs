@@ -161,6 +161,25 @@ const TESTS = [
   test('salond_sigterm_invisible', salondRestart(false)),
   test('salond_sigkill_invisible', salondRestart(true)),
 
+  // While salond is down the server bounces what is sent to the room: the sender must see an
+  // error on that message (never silence), and once salond is back the room works as before.
+  test('message_while_salond_down_shows_error', async (t) => {
+    const room = await projectRoom();
+    const [a, b] = await enterBoth(t, room);
+    await stack('stop-salond');
+    try {
+      const lost = `while down ${randomName('')}`;
+      await send(a.page, room, lost);
+      const err = a.page.locator(`${muc(room)} converse-chat-message:has-text("${lost}") .chat-msg__error`);
+      await err.first().waitFor({ state: 'visible', timeout: 10_000 });
+      await t.screenshot(a.page, 'error-shown');
+    } finally {
+      await stack('start-salond');
+    }
+    await exchange(a, b, room, 'after start', 5_000);
+    for (const p of [a, b]) await waitUsable(p.page, room, 2_000);
+  }),
+
   test('xmpp_server_restart_reconnects', async (t) => {
     const room = await projectRoom();
     const [a, b] = await enterBoth(t, room);
