@@ -7,8 +7,10 @@
 // "usable" = the message textarea enabled and topmost at its centre, and, when the room
 // advertises MAM, the seeded history rendered.
 //
-//   node bench/join_time.mjs [--target salon|prosody-muc] [--loads 20] [--history 20]
+//   node bench/join_time.mjs [--target salon|prosody-muc|both] [--loads 20] [--history 20]
 //
+// With `both` the loads alternate between the two targets, so that whatever else the machine
+// does at the time weighs on both alike.
 // salon: the room is provisioned on the running stack (scripts/stack up; web-up is not needed).
 // prosody-muc: the baseline — a private Prosody with its own MUC + mod_muc_mam on free ports,
 // configured like the stack's Prosody, started and stopped by this script.
@@ -24,7 +26,7 @@ import {
 } from '../tests/browser/lib.mjs';
 
 const { values: args } = parseArgs({ options: {
-  target: { type: 'string', default: 'salon' },
+  target: { type: 'string', default: 'both' },
   loads: { type: 'string', default: '20' },
   history: { type: 'string', default: '20' },
 } });
@@ -157,14 +159,9 @@ function pct(xs, p) {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 }
 
-const dir = join(runDir(), `bench-join-${args.target}`);
-rmSync(dir, { recursive: true, force: true });
-mkdirSync(dir, { recursive: true });
-const target = args.target === 'prosody-muc' ? await prosodyBaseline(dir) : await salonTarget(dir);
-
-// Seed the history through the page itself, then measure fresh loads of the other member.
-let browser = await launch();
-{
+/** Sends HISTORY messages as the seeder through the page; records whether the room has MAM. */
+async function seed(target) {
+  const browser = await launch();
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
   await page.goto(pageUrl(target.env, target.seeder, target.room));
@@ -175,32 +172,50 @@ let browser = await launch();
     await waitMessage(page, target.room, text);
   }
   target.mam = await page.evaluate((r) => window.salonDemo.api.disco.supports('urn:xmpp:mam:2', r), target.room);
-  await ctx.close();
-}
-await browser.close();
-const wantHistory = target.mam ? Math.min(HISTORY, 50) : 0;
-
-const view = [], nav = [];
-for (let i = 0; i < LOADS; i++) {
-  browser = await launch();   // a fresh profile every load
-  const page = await (await browser.newContext({ viewport: { width: 1200, height: 800 } })).newPage();
-  await page.addInitScript(probeScript, [target.room, usableProbe.toString(), wantHistory]);
-  await page.goto(pageUrl(target.env, target.joiner, target.room));
-  await page.waitForFunction(() => window.__join?.usable !== null, null, { timeout: 90_000, polling: 50 });
-  const j = await page.evaluate(() => window.__join);
-  view.push(j.usable - j.view);
-  nav.push(j.usable);
-  console.error(`load ${i + 1}: view→usable ${(j.usable - j.view).toFixed(0)} ms, navigation→usable ${j.usable.toFixed(0)} ms`);
+  target.wantHistory = target.mam ? Math.min(HISTORY, 50) : 0;
   await browser.close();
+}
+
+/** One load of the joiner's page in a fresh browser: { view, usable } in ms from navigation. */
+async function load(target) {
+  const browser = await launch();   // a fresh profile every load
+  try {
+    const page = await (await browser.newContext({ viewport: { width: 1200, height: 800 } })).newPage();
+    await page.addInitScript(probeScript, [target.room, usableProbe.toString(), target.wantHistory]);
+    await page.goto(pageUrl(target.env, target.joiner, target.room));
+    await page.waitForFunction(() => window.__join?.usable !== null, null, { timeout: 90_000, polling: 50 });
+    return await page.evaluate(() => window.__join);
+  } finally {
+    await browser.close();
+  }
+}
+
+const names = args.target === 'both' ? ['salon', 'prosody-muc'] : [args.target];
+const targets = [];
+for (const name of names) {
+  const dir = join(runDir(), `bench-join-${name}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const target = name === 'prosody-muc' ? await prosodyBaseline(dir) : await salonTarget(dir);
+  Object.assign(target, { name, view: [], nav: [] });
+  await seed(target);
+  targets.push(target);
+}
+for (let i = 0; i < LOADS; i++) {
+  for (const target of targets) {
+    const j = await load(target);
+    target.view.push(j.usable - j.view);
+    target.nav.push(j.usable);
+    console.error(`${target.name} load ${i + 1}: view→usable ${(j.usable - j.view).toFixed(0)} ms, navigation→usable ${j.usable.toFixed(0)} ms`);
+  }
 }
 stopChildren();
 const f = (x) => `${x.toFixed(0)} ms`;
-const summary = {
-  target: args.target, loads: LOADS, history_seeded: HISTORY, room_mam: target.mam,
-  history_required: wantHistory,
-  view_to_usable: { p50: pct(view, 50), p95: pct(view, 95) },
-  navigation_to_usable: { p50: pct(nav, 50), p95: pct(nav, 95) },
-};
-console.log(JSON.stringify(summary));
-console.log(`| ${args.target} | ${target.mam ? `yes (${wantHistory} msgs)` : 'no'} | ${f(summary.view_to_usable.p50)} / ${f(summary.view_to_usable.p95)} | ${f(summary.navigation_to_usable.p50)} / ${f(summary.navigation_to_usable.p95)} |`);
+console.log('| target | history from MAM | view→usable p50 / p95 | navigation→usable p50 / p95 |');
+console.log('|---|---|---|---|');
+for (const t of targets) {
+  const v = [pct(t.view, 50), pct(t.view, 95)], n = [pct(t.nav, 50), pct(t.nav, 95)];
+  console.log(`| ${t.name} | ${t.mam ? `yes (${t.wantHistory} msgs)` : 'no (room lacks urn:xmpp:mam:2)'} | ${f(v[0])} / ${f(v[1])} | ${f(n[0])} / ${f(n[1])} |`);
+}
+console.log(`loads per target: ${LOADS}; history seeded: ${HISTORY}; load average after: ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 process.exit(0);
