@@ -52,15 +52,30 @@ const login = takeLogin();
 const room = login?.room || cfg.room;
 if (!login) showDemoButtons(cfg.demo_accounts);
 
-// Tests and the benchmark ask Converse's API what the room supports (e.g. MAM); a plugin is the
-// supported way to reach it.
+// The page's own Converse plugin:
+// - After a dropped connection, Converse 14 rejoins its rooms but keeps the members it listed
+//   before, as they were (online): someone who left while the connection was down (e.g. during
+//   an XMPP server restart) stays listed for good, as nobody will send their unavailable
+//   presence again. So when Converse is about to reconnect, the room lists are emptied except
+//   for oneself; the rejoin lists who is really there.
+// - Tests and the benchmark ask Converse's API what the room supports (e.g. MAM).
 window.salonDemo = { cfg, room, jid: login?.jid || null, api: null };
-converse.plugins.add('salon-demo-probe', {
-  initialize() { window.salonDemo.api = this._converse.api; },
+converse.plugins.add('salon-demo', {
+  initialize() {
+    const { _converse } = this;
+    window.salonDemo.api = _converse.api;
+    _converse.api.listen.on('will-reconnect', () => {
+      const rooms = _converse.state.chatboxes?.filter((m) => m.get('type') === 'chatroom') ?? [];
+      for (const muc of rooms) {
+        const own = muc.getOwnOccupant();
+        muc.occupants.filter((o) => o !== own).forEach((o) => o.destroy());
+      }
+    });
+  },
 });
 
 converse.initialize({
-  whitelisted_plugins: ['salon-demo-probe'],
+  whitelisted_plugins: ['salon-demo'],
   view_mode: 'fullscreen',
   // The private XMPP server's WebSocket endpoint; no discovery (XEP-0156) round trip.
   websocket_url: cfg.websocket_url,

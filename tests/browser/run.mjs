@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  ROOT, launch, loadEnv, messageTexts, muc, newAccount, occupantNicks, openPerson, putProject,
+  ROOT, launch, loadEnv, messageTexts, muc, newAccount, occupantNicks, occupantsProbe, openPerson, putProject,
   randomName, runSuite, send, skip, stack, waitMessage, waitOccupants, waitUsable,
 } from './lib.mjs';
 import { Profanity } from './native.mjs';
@@ -21,12 +21,13 @@ const { values: args } = parseArgs({
 const env = loadEnv();
 const server = env.SALON_XMPP_SERVER;
 const results = process.env.SALON_TEST_RESULTS || join(ROOT, '.run/test-results');
-const NICK = { client: 'Cleo Client', designer: 'Dan Designer' };
+const NICK = { client: 'Cleo Client', designer: 'Dan Designer', third: 'Theo Third' };
 
 const browser = await launch();
 const accounts = {
   client: await newAccount(env, 'client'),
   designer: await newAccount(env, 'designer'),
+  third: await newAccount(env, 'third'),
 };
 
 /** A fresh project room with the client and the designer as members. */
@@ -180,18 +181,60 @@ const TESTS = [
     for (const p of [a, b]) await waitUsable(p.page, room, 2_000);
   }),
 
-  test('xmpp_server_restart_reconnects', async (t) => {
-    const room = await projectRoom();
+  // A member closes their page while salond is down: salond restores them with the others, and
+  // the first message bounced by the server from their gone resource removes them (ghost
+  // removal). The others then no longer see them online.
+  test('ghost_removed_after_salond_restart', async (t) => {
+    const room = await projectRoom([{ jid: accounts.third.jid, name: NICK.third, role: 'client' }]);
     const [a, b] = await enterBoth(t, room);
+    const c = await openPerson(browser, env, accounts.third, room, 'third');
+    t.people.push(c);
+    const three = [NICK.client, NICK.designer, NICK.third];
+    for (const p of [a, b, c]) {
+      await waitUsable(p.page, room);
+      await waitOccupants(p.page, room, three, { exact: true });
+    }
+    await stack('stop-salond', '--kill');
+    await c.context.close();
+    await stack('start-salond');
+    await exchange(a, b, room, 'after restart', 5_000);
+    for (const p of [a, b]) {
+      await p.page.waitForFunction(([room, nick, probe]) =>
+        !(0, eval)(`(${probe})`)(room).some((o) => o.nick === nick && o.online),
+      [room, NICK.third, occupantsProbe.toString()], { timeout: 10_000, polling: 100 })
+        .catch(async () => { throw new Error(`${p.label}: occupants ${JSON.stringify(await occupantNicks(p.page, room))}`); });
+      await waitUsable(p.page, room, 2_000);
+    }
+    await t.screenshot(a.page, 'after-client');
+  }),
+
+  // The XMPP server restarts; a third member closes their page meanwhile and never comes back.
+  test('xmpp_server_restart_reconnects', async (t) => {
+    const room = await projectRoom([{ jid: accounts.third.jid, name: NICK.third, role: 'client' }]);
+    const [a, b] = await enterBoth(t, room);
+    const c = await openPerson(browser, env, accounts.third, room, 'third');
+    t.people.push(c);
+    const three = [NICK.client, NICK.designer, NICK.third];
+    for (const p of [a, b, c]) {
+      await waitUsable(p.page, room);
+      await waitOccupants(p.page, room, three, { exact: true });
+    }
     await exchange(a, b, room, 'before');
-    await stack('restart-xmpp');
-    // Converse reconnects and rejoins by itself; no ghost: exactly the two occupants.
+    await stack('stop-xmpp');
+    await c.context.close();
+    await stack('start-xmpp');
+    // Converse reconnects and rejoins by itself.
     for (const p of [a, b]) {
       await waitUsable(p.page, room, 30_000);
-      await waitOccupants(p.page, room, [NICK.client, NICK.designer], { exact: true, timeout: 15_000 });
+      await waitOccupants(p.page, room, [NICK.client, NICK.designer], { timeout: 15_000 });
     }
     await exchange(a, b, room, 'after server restart');
-    for (const p of [a, b]) await assertStillIn(p, room);
+    // No ghost: the third member, gone with the old server, is not listed (offline or online).
+    for (const p of [a, b]) {
+      await waitOccupants(p.page, room, [NICK.client, NICK.designer], { exact: true, timeout: 10_000 })
+        .catch(async () => { throw new Error(`${p.label}: occupants ${JSON.stringify(await occupantNicks(p.page, room))}`); });
+      await assertStillIn(p, room);
+    }
     await t.screenshot(a.page, 'after-client');
     await t.screenshot(b.page, 'after-designer');
   }, 90_000),
