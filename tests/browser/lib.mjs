@@ -128,15 +128,18 @@ export async function occupantNicks(page, room) {
 }
 
 /**
- * Until every nick in `nicks` is listed online. With `exact`, the list holds exactly these
- * entries, each once and online: a second entry for a nick or an extra one is a ghost.
+ * Until every nick in `nicks` is listed online. With `exact`, nobody else is listed online and
+ * no nick is listed twice: an extra online entry or a second entry for a nick is a ghost.
+ * (Members who left may stay listed as offline: Converse shows departed members that way.)
  */
 export async function waitOccupants(page, room, nicks, { exact = false, timeout = 15_000 } = {}) {
   await page.waitForFunction(([room, want, exact, probe]) => {
     const have = (0, eval)(`(${probe})`)(room);
     const online = have.filter((o) => o.online).map((o) => o.nick);
     const all = want.every((n) => online.includes(n));
-    return exact ? all && have.length === want.length && online.length === want.length : all;
+    if (!exact) return all;
+    const nicks = have.map((o) => o.nick);
+    return all && online.length === want.length && new Set(nicks).size === nicks.length;
   }, [room, nicks, exact, occupantsProbe.toString()], { timeout, polling: 100 });
 }
 

@@ -229,7 +229,7 @@ const TESTS = [
       await waitOccupants(p.page, room, [NICK.client, NICK.designer], { timeout: 15_000 });
     }
     await exchange(a, b, room, 'after server restart');
-    // No ghost: the third member, gone with the old server, is not listed (offline or online).
+    // No ghost: the third member, gone with the old server, is not listed online.
     for (const p of [a, b]) {
       await waitOccupants(p.page, room, [NICK.client, NICK.designer], { exact: true, timeout: 10_000 })
         .catch(async () => { throw new Error(`${p.label}: occupants ${JSON.stringify(await occupantNicks(p.page, room))}`); });
