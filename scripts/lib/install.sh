@@ -11,7 +11,7 @@ SALON_PACKAGES=(
   libsystemd-dev
   postgresql prosody ejabberd
   python3-slixmpp python3-aiosmtpd python3-pytest python3-requests
-  chromium tmux curl
+  chromium tmux curl profanity
 )
 
 missing_packages() {

@@ -1,0 +1,107 @@
+// Starts Converse.js for the salon demo page.
+//
+// /config.json (written by scripts/lib/web.sh for the running stack) gives the WebSocket URL,
+// the user domain, the project room and the demo accounts. Credentials come from the demo
+// buttons, from Converse's own login form, or from the URL fragment
+// `#jid=...&password=...[&room=...]` (used by the browser tests and the benchmark). The
+// fragment never reaches the server; it is moved to sessionStorage at once, so a reload of the
+// tab logs in again without keeping the password in the address bar.
+// SPDX-License-Identifier: GPL-3.0-or-later
+
+const KEY = 'salon-demo-login';
+
+function takeLogin() {
+  const hash = new URLSearchParams(location.hash.slice(1));
+  if (hash.get('jid')) {
+    const login = { jid: hash.get('jid'), password: hash.get('password') || '', room: hash.get('room') || '' };
+    sessionStorage.setItem(KEY, JSON.stringify(login));
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  const stored = sessionStorage.getItem(KEY);
+  return stored ? JSON.parse(stored) : null;
+}
+
+function showDemoButtons(accounts) {
+  if (!accounts?.length) return;
+  const bar = document.getElementById('salon-demo-bar');
+  const holder = document.getElementById('salon-demo-accounts');
+  for (const a of accounts) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = `${a.jid} (${a.role})`;
+    b.addEventListener('click', () => {
+      sessionStorage.setItem(KEY, JSON.stringify({ jid: a.jid, password: a.password, room: '' }));
+      location.reload();
+    });
+    holder.append(b);
+  }
+  bar.hidden = false;
+}
+
+async function whenConverseLoaded() {
+  if (window.converse) return window.converse;
+  return new Promise((resolve) =>
+    window.addEventListener('converse-loaded', (e) => resolve(e.detail.converse), { once: true }));
+}
+
+const [cfg, converse] = await Promise.all([
+  fetch('/config.json', { cache: 'no-store' }).then((r) => r.json()),
+  whenConverseLoaded(),
+]);
+const login = takeLogin();
+const room = login?.room || cfg.room;
+if (!login) showDemoButtons(cfg.demo_accounts);
+
+// The page's own Converse plugin:
+// - After a dropped connection, Converse 14 rejoins its rooms but keeps the members it listed
+//   before, as they were (online): someone who left while the connection was down (e.g. during
+//   an XMPP server restart) stays listed for good, as nobody will send their unavailable
+//   presence again. So when Converse is about to reconnect, the room lists are emptied except
+//   for oneself; the rejoin lists who is really there.
+// - Tests and the benchmark ask Converse's API what the room supports (e.g. MAM).
+window.salonDemo = { cfg, room, jid: login?.jid || null, api: null };
+converse.plugins.add('salon-demo', {
+  initialize() {
+    const { _converse } = this;
+    window.salonDemo.api = _converse.api;
+    _converse.api.listen.on('will-reconnect', () => {
+      const rooms = _converse.state.chatboxes?.filter((m) => m.get('type') === 'chatroom') ?? [];
+      for (const muc of rooms) {
+        const own = muc.getOwnOccupant();
+        muc.occupants.filter((o) => o !== own).forEach((o) => o.destroy());
+      }
+    });
+  },
+});
+
+converse.initialize({
+  whitelisted_plugins: ['salon-demo'],
+  view_mode: 'fullscreen',
+  // The private XMPP server's WebSocket endpoint; no discovery (XEP-0156) round trip.
+  websocket_url: cfg.websocket_url,
+  discover_connection_methods: false,
+  default_domain: cfg.user_domain,
+  muc_domain: cfg.muc_domain,
+  ...(login ? { jid: login.jid, password: login.password, auto_login: true } : {}),
+  // The project room opens at login; rooms the user bookmarked with autojoin open too.
+  auto_join_rooms: room ? [room] : [],
+  muc_respect_autojoin: true,
+  // The room's reserved nick (the member's display name) wins over this fallback. Nicks are
+  // managed by the project, so Converse must not try to register one (salond refuses it).
+  muc_nickname_from_jid: true,
+  auto_register_muc_nickname: false,
+  // Converse 14 shows members from the affiliation lists as offline occupants, and when such a
+  // member then joins, the presence carries an XEP-0421 occupant-id that Converse does not match
+  // to the list entry: the member is listed twice (offline and online). Occupants come from
+  // presence only; this also saves three IQ round trips per join.
+  muc_fetch_members: false,
+  // History comes from the room's archive (MAM), newest page first.
+  archived_messages_page_size: String(cfg.mam_page_size || 50),
+  auto_reconnect: true,
+  allow_registration: false,
+  allow_logout: true,
+  clear_cache_on_logout: true,
+  show_client_info: false,
+  assets_path: '/',
+  loglevel: cfg.loglevel || 'warn',
+});
