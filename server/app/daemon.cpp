@@ -57,6 +57,10 @@ public:
     if (link_) link_->send(std::move(stanza));
     else dropped_.inc();
   }
+  void send_serialised(std::string xml, std::string_view kind) override {
+    if (link_) link_->send_raw(std::move(xml), kind);
+    else dropped_.inc();
+  }
 
 private:
   xmpp::Link* link_ = nullptr;

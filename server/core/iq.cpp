@@ -5,8 +5,14 @@
 
 #include "core/log.hpp"
 #include "core/metrics.hpp"
+#include "core/xml_parse.hpp"
 
 namespace salon {
+
+void StanzaSink::send_serialised(std::string xml, std::string_view kind) {
+  if (auto e = parse_xml(xml)) return send(std::move(*e));
+  log::error("sink", "dropping a serialised {} that does not parse back", kind);
+}
 
 IqResponder::IqResponder(std::shared_ptr<StanzaSink> sink, const Element& iq, IqCounters counters)
     : sink_(std::move(sink)),

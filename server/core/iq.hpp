@@ -30,6 +30,10 @@ class StanzaSink {
 public:
   virtual ~StanzaSink() = default;
   virtual void send(Element stanza) = 0;
+  // A stanza serialised already: a room broadcast serialises a message once and splices each
+  // recipient's 'to' into the text. `kind` is the element name (for metrics). The default
+  // parses it back for sinks that only take Elements (tests); the XMPP link sends the text.
+  virtual void send_serialised(std::string xml, std::string_view kind);
 };
 
 struct IqCounters {

@@ -170,8 +170,26 @@ void Service::Impl::pump(Room& room) {
 }
 
 void Service::Impl::broadcast(Room& room, PendingMessage& pm) {
-  for (auto& [nick, o] : room.occupants)
-    for (const auto& s : o.sessions) deliver(room, s.real, pm.stanza);
+  // Serialised once; each recipient gets the same text with its own 'to' spliced in (a copy,
+  // an attribute and a serialisation per recipient were ~15% of a message's CPU).
+  const std::string xml = pm.stanza.xml();  // no 'to' yet
+  constexpr std::string_view kOpen = "<message";
+  const bool splice = xml.starts_with(kOpen);
+  for (auto& [nick, o] : room.occupants) {
+    for (auto& s : o.sessions) {
+      if (s.joining || !splice) {  // held for the join order, or not a plain <message …>
+        deliver(room, s.real, pm.stanza);
+        continue;
+      }
+      std::string out;
+      out.reserve(xml.size() + s.real.str().size() + 8);
+      out.append(kOpen).append(" to='");
+      append_xml_escaped(out, s.real.str());
+      out += '\'';
+      out.append(xml, kOpen.size());
+      sink_->send_serialised(std::move(out), "message");
+    }
+  }
   messages_total.inc();
   broadcast_duration.observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - pm.started).count());

@@ -69,6 +69,9 @@ public:
   void send(Element stanza) override;
   // Sends already-serialised XML (the fan-out path serialises once per recipient).
   void send_raw(std::string xml, std::string_view kind);
+  void send_serialised(std::string xml, std::string_view kind) override {
+    send_raw(std::move(xml), kind);
+  }
   [[nodiscard]] LinkState state() const;
   [[nodiscard]] bool ready() const { return state() == LinkState::ready; }
 
