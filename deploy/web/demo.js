@@ -58,19 +58,39 @@ if (!login) showDemoButtons(cfg.demo_accounts);
 //   an XMPP server restart) stays listed for good, as nobody will send their unavailable
 //   presence again. So when Converse is about to reconnect, the room lists are emptied except
 //   for oneself; the rejoin lists who is really there.
+// - Converse's own reconnection normally takes ~2 s after an XMPP server restart, but it can
+//   give up ("An error occurred while connecting") or stall when its attempts race the
+//   server's shutdown. A watchdog logs in again (backing off up to 15 s) when the connection
+//   has been down for 10 s after having been up, unless the user logged out.
 // - Tests and the benchmark ask Converse's API what the room supports (e.g. MAM).
 window.salonDemo = { cfg, room, jid: login?.jid || null, api: null };
 converse.plugins.add('salon-demo', {
   initialize() {
     const { _converse } = this;
-    window.salonDemo.api = _converse.api;
-    _converse.api.listen.on('will-reconnect', () => {
+    const { api } = _converse;
+    window.salonDemo.api = api;
+    api.listen.on('will-reconnect', () => {
       const rooms = _converse.state.chatboxes?.filter((m) => m.get('type') === 'chatroom') ?? [];
       for (const muc of rooms) {
         const own = muc.getOwnOccupant();
         muc.occupants.filter((o) => o !== own).forEach((o) => o.destroy());
       }
     });
+
+    let wasUp = false, loggedOut = false, downSince = null, backoff = 10_000;
+    const up = () => { wasUp = true; downSince = null; backoff = 10_000; };
+    api.listen.on('connected', up);
+    api.listen.on('reconnected', up);
+    api.listen.on('logout', () => { loggedOut = true; });
+    setInterval(() => {
+      if (!wasUp || loggedOut || !login?.password) return;
+      if (api.connection.connected?.()) { downSince = null; return; }
+      downSince ??= Date.now();
+      if (Date.now() - downSince < backoff) return;
+      downSince = Date.now();
+      backoff = Math.min(backoff * 1.5, 15_000);
+      api.user.login(login.jid, login.password).catch(() => {});
+    }, 1000);
   },
 });
 

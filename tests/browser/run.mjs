@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   ROOT, launch, loadEnv, messageTexts, muc, newAccount, occupantNicks, occupantsProbe, openPerson, putProject,
-  randomName, runSuite, send, skip, stack, waitMessage, waitOccupants, waitUsable,
+  Skip, randomName, runSuite, send, skip, stack, waitMessage, waitOccupants, waitUsable,
 } from './lib.mjs';
 import { Profanity } from './native.mjs';
 
@@ -91,7 +91,18 @@ async function closeAll(t) {
 
 /** Wraps a test body: contexts closed and console errors kept whatever happens. */
 function test(name, fn, timeout = 60_000) {
-  return { name, timeout, fn: async (t) => { try { await fn(t); } finally { await closeAll(t); } } };
+  return {
+    name, timeout, fn: async (t) => {
+      try {
+        await fn(t);
+      } catch (e) {
+        if (!(e instanceof Skip)) for (const p of t.people || []) await t.screenshot(p.page, `failed-${p.label}`);
+        throw e;
+      } finally {
+        await closeAll(t);
+      }
+    },
+  };
 }
 
 /** A restart of salond (SIGTERM or SIGKILL) must be invisible to both people in the room. */
