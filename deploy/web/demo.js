@@ -3,7 +3,7 @@
 // /config.json (written by scripts/lib/web.sh for the running stack) gives the WebSocket URL,
 // the user domain, the project room and the demo accounts. Credentials come from the demo
 // buttons, from Converse's own login form, or from the URL fragment
-// `#jid=...&password=...[&room=...]` (used by the browser tests and the benchmark). The
+// `#[jid=...&password=...&]room=...` (used by the browser tests and the benchmark). The
 // fragment never reaches the server; it is moved to sessionStorage at once, so a reload of the
 // tab logs in again without keeping the password in the address bar.
 // SPDX-License-Identifier: GPL-3.0-or-later
@@ -12,11 +12,13 @@ const KEY = 'salon-demo-login';
 
 function takeLogin() {
   const hash = new URLSearchParams(location.hash.slice(1));
+  // `#room=...` alone picks the room for a login through Converse's own form.
+  if (hash.get('room')) sessionStorage.setItem(`${KEY}-room`, hash.get('room'));
   if (hash.get('jid')) {
-    const login = { jid: hash.get('jid'), password: hash.get('password') || '', room: hash.get('room') || '' };
+    const login = { jid: hash.get('jid'), password: hash.get('password') || '' };
     sessionStorage.setItem(KEY, JSON.stringify(login));
-    history.replaceState(null, '', location.pathname + location.search);
   }
+  if (location.hash) history.replaceState(null, '', location.pathname + location.search);
   const stored = sessionStorage.getItem(KEY);
   return stored ? JSON.parse(stored) : null;
 }
@@ -30,7 +32,7 @@ function showDemoButtons(accounts) {
     b.type = 'button';
     b.textContent = `${a.jid} (${a.role})`;
     b.addEventListener('click', () => {
-      sessionStorage.setItem(KEY, JSON.stringify({ jid: a.jid, password: a.password, room: '' }));
+      sessionStorage.setItem(KEY, JSON.stringify({ jid: a.jid, password: a.password }));
       location.reload();
     });
     holder.append(b);
@@ -49,7 +51,7 @@ const [cfg, converse] = await Promise.all([
   whenConverseLoaded(),
 ]);
 const login = takeLogin();
-const room = login?.room || cfg.room;
+const room = sessionStorage.getItem(`${KEY}-room`) || cfg.room;
 if (!login) showDemoButtons(cfg.demo_accounts);
 
 // The page's own Converse plugin:

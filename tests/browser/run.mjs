@@ -10,7 +10,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  ROOT, launch, loadEnv, messageTexts, muc, newAccount, occupantNicks, occupantsProbe, openPerson, putProject,
+  ROOT, launch, loadEnv, messageTexts, muc, newAccount, occupantNicks, occupantsProbe, openPerson,
+  openPersonByForm, putProject,
   Skip, randomName, runSuite, send, skip, stack, waitMessage, waitOccupants, waitUsable,
 } from './lib.mjs';
 import { Profanity } from './native.mjs';
@@ -40,10 +41,13 @@ async function projectRoom(extra = []) {
   ]);
 }
 
-/** Client and designer in `room`, each seeing both in the occupant list. */
-async function enterBoth(t, room) {
+/**
+ * Client and designer in `room`, each seeing both in the occupant list. With `typed`, the
+ * designer logs in through Converse's login form instead of the page's fragment.
+ */
+async function enterBoth(t, room, { typed = false } = {}) {
   const a = await openPerson(browser, env, accounts.client, room, 'client');
-  const b = await openPerson(browser, env, accounts.designer, room, 'designer');
+  const b = await (typed ? openPersonByForm : openPerson)(browser, env, accounts.designer, room, 'designer');
   t.people = [a, b];
   for (const p of [a, b]) {
     await waitUsable(p.page, room);
@@ -135,7 +139,7 @@ const hasMam = (page, room) => page.evaluate(
 const TESTS = [
   test('two_users_chat', async (t) => {
     const room = await projectRoom();
-    const [a, b] = await enterBoth(t, room);
+    const [a, b] = await enterBoth(t, room, { typed: true });
     await t.screenshot(a.page, 'entered');
     await exchange(a, b, room, 'hello');
     for (const p of [a, b]) await assertStillIn(p, room);
