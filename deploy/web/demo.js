@@ -3,7 +3,7 @@
 // /config.json (written by scripts/lib/web.sh for the running stack) gives the WebSocket URL,
 // the user domain, the project room and the demo accounts. Credentials come from the demo
 // buttons, from Converse's own login form, or from the URL fragment
-// `#jid=...&password=...[&room=...]` (used by the browser tests and the benchmark). The
+// `#[jid=...&password=...&]room=...` (used by the browser tests and the benchmark). The
 // fragment never reaches the server; it is moved to sessionStorage at once, so a reload of the
 // tab logs in again without keeping the password in the address bar.
 // SPDX-License-Identifier: GPL-3.0-or-later
@@ -12,11 +12,13 @@ const KEY = 'salon-demo-login';
 
 function takeLogin() {
   const hash = new URLSearchParams(location.hash.slice(1));
+  // `#room=...` alone picks the room for a login through Converse's own form.
+  if (hash.get('room')) sessionStorage.setItem(`${KEY}-room`, hash.get('room'));
   if (hash.get('jid')) {
-    const login = { jid: hash.get('jid'), password: hash.get('password') || '', room: hash.get('room') || '' };
+    const login = { jid: hash.get('jid'), password: hash.get('password') || '' };
     sessionStorage.setItem(KEY, JSON.stringify(login));
-    history.replaceState(null, '', location.pathname + location.search);
   }
+  if (location.hash) history.replaceState(null, '', location.pathname + location.search);
   const stored = sessionStorage.getItem(KEY);
   return stored ? JSON.parse(stored) : null;
 }
@@ -30,7 +32,7 @@ function showDemoButtons(accounts) {
     b.type = 'button';
     b.textContent = `${a.jid} (${a.role})`;
     b.addEventListener('click', () => {
-      sessionStorage.setItem(KEY, JSON.stringify({ jid: a.jid, password: a.password, room: '' }));
+      sessionStorage.setItem(KEY, JSON.stringify({ jid: a.jid, password: a.password }));
       location.reload();
     });
     holder.append(b);
@@ -49,7 +51,7 @@ const [cfg, converse] = await Promise.all([
   whenConverseLoaded(),
 ]);
 const login = takeLogin();
-const room = login?.room || cfg.room;
+const room = sessionStorage.getItem(`${KEY}-room`) || cfg.room;
 if (!login) showDemoButtons(cfg.demo_accounts);
 
 // The page's own Converse plugin:
@@ -58,19 +60,39 @@ if (!login) showDemoButtons(cfg.demo_accounts);
 //   an XMPP server restart) stays listed for good, as nobody will send their unavailable
 //   presence again. So when Converse is about to reconnect, the room lists are emptied except
 //   for oneself; the rejoin lists who is really there.
+// - Converse's own reconnection normally takes ~2 s after an XMPP server restart, but it can
+//   give up ("An error occurred while connecting") or stall when its attempts race the
+//   server's shutdown. A watchdog logs in again (backing off up to 15 s) when the connection
+//   has been down for 10 s after having been up, unless the user logged out.
 // - Tests and the benchmark ask Converse's API what the room supports (e.g. MAM).
 window.salonDemo = { cfg, room, jid: login?.jid || null, api: null };
 converse.plugins.add('salon-demo', {
   initialize() {
     const { _converse } = this;
-    window.salonDemo.api = _converse.api;
-    _converse.api.listen.on('will-reconnect', () => {
+    const { api } = _converse;
+    window.salonDemo.api = api;
+    api.listen.on('will-reconnect', () => {
       const rooms = _converse.state.chatboxes?.filter((m) => m.get('type') === 'chatroom') ?? [];
       for (const muc of rooms) {
         const own = muc.getOwnOccupant();
         muc.occupants.filter((o) => o !== own).forEach((o) => o.destroy());
       }
     });
+
+    let wasUp = false, loggedOut = false, downSince = null, backoff = 10_000;
+    const up = () => { wasUp = true; downSince = null; backoff = 10_000; };
+    api.listen.on('connected', up);
+    api.listen.on('reconnected', up);
+    api.listen.on('logout', () => { loggedOut = true; });
+    setInterval(() => {
+      if (!wasUp || loggedOut || !login?.password) return;
+      if (api.connection.connected?.()) { downSince = null; return; }
+      downSince ??= Date.now();
+      if (Date.now() - downSince < backoff) return;
+      downSince = Date.now();
+      backoff = Math.min(backoff * 1.5, 15_000);
+      api.user.login(login.jid, login.password).catch(() => {});
+    }, 1000);
   },
 });
 

@@ -93,6 +93,19 @@ export async function openPerson(browser, env, account, room, label) {
   return { context, page, account, label };
 }
 
+/** Like openPerson, but the person types their JID and password into Converse's login form. */
+export async function openPersonByForm(browser, env, account, room, label) {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  const page = await context.newPage();
+  page.salonLog = [];
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') page.salonLog.push(`[${label}] ${m.text()}`); });
+  await page.goto(`${env.SALON_WEB_URL}#${new URLSearchParams({ room })}`);
+  await page.locator('input[name="jid"]').fill(account.jid);
+  await page.locator('input[name="password"]').fill(account.password);
+  await page.locator('input[name="password"]').press('Enter');
+  return { context, page, account, label };
+}
+
 // ---- Converse.js DOM ------------------------------------------------------------------------
 // Converse renders one <converse-muc jid="..."> per room. In fullscreen mode the element itself
 // has zero height, so visibility is judged from its children (STACK-NOTES).

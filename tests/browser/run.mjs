@@ -10,8 +10,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  ROOT, launch, loadEnv, messageTexts, muc, newAccount, occupantNicks, occupantsProbe, openPerson, putProject,
-  randomName, runSuite, send, skip, stack, waitMessage, waitOccupants, waitUsable,
+  ROOT, launch, loadEnv, messageTexts, muc, newAccount, occupantNicks, occupantsProbe, openPerson,
+  openPersonByForm, putProject,
+  Skip, randomName, runSuite, send, skip, stack, waitMessage, waitOccupants, waitUsable,
 } from './lib.mjs';
 import { Profanity } from './native.mjs';
 
@@ -40,10 +41,13 @@ async function projectRoom(extra = []) {
   ]);
 }
 
-/** Client and designer in `room`, each seeing both in the occupant list. */
-async function enterBoth(t, room) {
+/**
+ * Client and designer in `room`, each seeing both in the occupant list. With `typed`, the
+ * designer logs in through Converse's login form instead of the page's fragment.
+ */
+async function enterBoth(t, room, { typed = false } = {}) {
   const a = await openPerson(browser, env, accounts.client, room, 'client');
-  const b = await openPerson(browser, env, accounts.designer, room, 'designer');
+  const b = await (typed ? openPersonByForm : openPerson)(browser, env, accounts.designer, room, 'designer');
   t.people = [a, b];
   for (const p of [a, b]) {
     await waitUsable(p.page, room);
@@ -91,7 +95,18 @@ async function closeAll(t) {
 
 /** Wraps a test body: contexts closed and console errors kept whatever happens. */
 function test(name, fn, timeout = 60_000) {
-  return { name, timeout, fn: async (t) => { try { await fn(t); } finally { await closeAll(t); } } };
+  return {
+    name, timeout, fn: async (t) => {
+      try {
+        await fn(t);
+      } catch (e) {
+        if (!(e instanceof Skip)) for (const p of t.people || []) await t.screenshot(p.page, `failed-${p.label}`);
+        throw e;
+      } finally {
+        await closeAll(t);
+      }
+    },
+  };
 }
 
 /** A restart of salond (SIGTERM or SIGKILL) must be invisible to both people in the room. */
@@ -124,7 +139,7 @@ const hasMam = (page, room) => page.evaluate(
 const TESTS = [
   test('two_users_chat', async (t) => {
     const room = await projectRoom();
-    const [a, b] = await enterBoth(t, room);
+    const [a, b] = await enterBoth(t, room, { typed: true });
     await t.screenshot(a.page, 'entered');
     await exchange(a, b, room, 'hello');
     for (const p of [a, b]) await assertStillIn(p, room);
