@@ -97,6 +97,7 @@ def test_paging_forward_until_complete(muc):
         ans = mam(muc, a, room, rsm={"max": "3", **({"after": after} if after else {})})
         got += ans.ids
         pages.append((ans.ids, ans.complete))
+        assert ans.count == 7 and ans.rsm("first").get("index") == str(len(got) - len(ans.ids))
         if ans.complete:
             break
         after = ans.rsm("last").text
@@ -112,6 +113,7 @@ def test_paging_backward_until_complete(muc):
     while True:
         ans = mam(muc, a, room, rsm={"max": "3", "before": before})
         pages.append((ans.ids, ans.complete))
+        assert ans.count == 7 and ans.rsm("first").get("index") == str(sids.index(ans.ids[0]))
         if ans.complete:
             break
         before = ans.rsm("first").text

@@ -150,8 +150,10 @@ TEST(ConfigLoad, DocumentedExampleLoads) {
   ASSERT_TRUE(r.config) << r.error->str();
   EXPECT_EQ(r.config->component.domain, "rooms.localhost");
   EXPECT_EQ(r.config->http.listen_port, 8480);
-  // No plugin is compiled in yet, so the example enables none (salond rejects unknown ones).
-  EXPECT_TRUE(r.config->plugins.empty());
+  // The example enables the archive, the one compiled-in plugin (salond rejects unknown ones;
+  // tests/unit/archive checks its keys against the plugin).
+  ASSERT_EQ(r.config->plugins.size(), 1u);
+  EXPECT_TRUE(r.config->plugins.at("archive").enabled);
 }
 
 // Every key the schema accepts is documented in the example, set or commented out. The list is
