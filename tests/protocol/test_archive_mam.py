@@ -298,6 +298,23 @@ def test_only_the_sender_can_retract(muc):
     assert archived(muc.stack, room.pid, "a.tombstone") == [["f"], ["f"]]
 
 
+def test_oob_only_and_reactions_are_archived(muc):
+    room, a, b = room_with_two(muc)
+    url = "https://files.example.com/logo-v2.png"
+    a.send(f"<message to='{room.jid}' type='groupchat' id='oob1'>"
+           f"<x xmlns='jabber:x:oob'><url>{url}</url></x></message>")
+    oob = b.wait_for(lambda el: el.get("id") == "oob1" and el.get("type") == "groupchat", 5, "the OOB message")
+    b.send(f"<message to='{room.jid}' type='groupchat' id='react1'>"
+           f"<reactions xmlns='urn:xmpp:reactions:0' id='{room_sid(oob, room.jid)}'>"
+           "<reaction>\N{THUMBS UP SIGN}</reaction></reactions></message>")
+    react = a.wait_for(lambda el: el.get("id") == "react1" and el.get("type") == "groupchat", 5, "the reaction")
+    ans = mam(muc, a, room)
+    assert ans.ids == [room_sid(oob, room.jid), room_sid(react, room.jid)]
+    x = child(ans.results[0].message, "jabber:x:oob", "x")
+    assert x is not None and child(x, "jabber:x:oob", "url").text == url
+    assert ans.bodies == [None, None]
+
+
 def test_chat_states_are_not_archived(muc):
     room, a, b = room_with_two(muc)
     a.send(f"<message to='{room.jid}' type='groupchat'>"
