@@ -71,6 +71,7 @@ void write_config(const fs::path& file, const SalondConfig& c) {
       << "messages_per_second = 1000000.0\n"
       << "message_burst = 1000000.0\n"
       << "idle_unload_seconds = 86400\n";
+  if (c.archive) out << "\n[plugins.archive]\nenabled = true\n";
   if (!out) throw std::runtime_error("cannot write " + file.string());
   out.close();
   fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);

@@ -20,6 +20,7 @@ struct SalondConfig {
   std::uint16_t http_port = 0;
   std::string api_token;
   std::string log_level = "warn";
+  bool archive = false;  // [plugins.archive] enabled
 };
 
 // Writes the TOML salond reads (see deploy/salon.example.toml). Flood control is lifted and

@@ -118,6 +118,8 @@ void usage() {
   --log-level LEVEL          salond's log level (warn)
   --workdir DIR              where config and salond's logs go (a new /tmp/salon_load.* dir)
   --keep                     keep the work dir and the provisioned projects
+  --archive                  enable the archive plugin: every message is committed to
+                             PostgreSQL (group commit) before it is reflected
 )";
 }
 
@@ -126,6 +128,7 @@ bool parse_args(int argc, char** argv, Options& o) {
     std::string a = argv[i], v;
     if (a == "--help" || a == "-h") return usage(), false;
     if (a == "--keep") { o.keep = true; continue; }
+    if (a == "--archive") { o.archive = true; continue; }
     if (auto eq = a.find('='); eq != std::string::npos) {
       v = a.substr(eq + 1);
       a.resize(eq);
@@ -226,7 +229,8 @@ int main(int argc, char** argv) {
   const std::string secret = random_hex(16), token = random_hex(16);
   ComponentServer server(io, opts.domain, secret);
   server.start();
-  SalondConfig cfg{opts.domain, server.port(), secret, opts.pg, free_port(), token, opts.log_level};
+  SalondConfig cfg{opts.domain, server.port(), secret, opts.pg,
+                   free_port(), token, opts.log_level, opts.archive};
   const fs::path cfg_path = fs::path(opts.workdir) / "salond.toml";
   write_config(cfg_path, cfg);
   rep.line("work dir {}; salond {} (component port {}, http {})", opts.workdir, opts.salond,

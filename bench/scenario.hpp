@@ -45,6 +45,7 @@ struct Options {
   std::string log_level = "warn";
   std::string workdir;
   bool keep = false;
+  bool archive = false;                  // salond with [plugins.archive] (durable write path)
 };
 
 struct RoomInfo {

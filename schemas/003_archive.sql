@@ -37,3 +37,10 @@ CREATE TABLE archive_retention (
   room_id bigint PRIMARY KEY REFERENCES rooms ON DELETE CASCADE,
   days    integer CHECK (days IS NULL OR days > 0)
 );
+
+-- Messages per room, kept by the writer and every delete in the same transaction: RSM <count/>
+-- of an unfiltered query (Converse.js's last page) without counting the room's rows.
+CREATE TABLE archive_counts (
+  room_id  bigint PRIMARY KEY REFERENCES rooms ON DELETE CASCADE,
+  messages bigint NOT NULL
+);

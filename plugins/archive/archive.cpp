@@ -29,6 +29,9 @@ std::optional<std::string> ArchivePlugin::start(plugin::Host& host,
   host.add_room_feature(std::string(ns::mam));
   host.add_room_feature(std::string(ns::mam_extended));
   host.add_room_feature(std::string(ns::fulltext));
+  host.add_room_feature("urn:xmpp:message-moderate:1");
+  host.on_room_iq("set", "urn:xmpp:message-moderate:1",
+                  [this](const plugin::RoomIq& iq, IqResponder r) { moderate(iq, std::move(r)); });
   host.on_room_iq("set", ns::mam,
                   [this](const plugin::RoomIq& iq, IqResponder r) { mam_query(iq, std::move(r)); });
   host.on_room_iq("get", ns::mam,
@@ -87,13 +90,16 @@ std::optional<StanzaError> ArchivePlugin::on_message_before_broadcast(plugin::Me
 // The core gives subject changes no stanza-id: the archive names them (UUID v4 like the
 // room's ids) so they have a MAM id like every other archived stanza. They are not held (the
 // core has already sent them), so the archive is best effort for subjects only.
+std::string ArchivePlugin::new_id() {
+  const std::uint64_t hi = ids_(), lo = ids_();
+  return fmt::format("{:08x}-{:04x}-4{:03x}-{:x}{:03x}-{:012x}", hi >> 32, (hi >> 16) & 0xffff,
+                     hi & 0xfff, 8 | ((lo >> 62) & 0x3), (lo >> 48) & 0xfff, lo & 0xffffffffffff);
+}
+
 void ArchivePlugin::on_subject_changed(const plugin::RoomView& room,
                                        const plugin::OccupantView& sender, const Element& message,
                                        plugin::Clock::time_point at) {
-  const std::uint64_t hi = ids_(), lo = ids_();
-  const std::string id =
-      fmt::format("{:08x}-{:04x}-4{:03x}-{:x}{:03x}-{:012x}", hi >> 32, (hi >> 16) & 0xffff,
-                  hi & 0xfff, 8 | ((lo >> 62) & 0x3), (lo >> 48) & 0xfff, lo & 0xffffffffffff);
+  const std::string id = new_id();
   Element stored = message;
   stored.add_child("stanza-id", ns::sid).set_attr("id", id).set_attr("by", room.jid.bare_str());
   Row row;
@@ -107,7 +113,7 @@ void ArchivePlugin::on_subject_changed(const plugin::RoomView& room,
   row.has_body = true;
   row.body = std::string(message.child_text("subject"));
   row.stanza = stored.xml();
-  writer_->add(std::move(row), std::nullopt);
+  writer_->add(std::move(row), std::optional<plugin::BroadcastHold>());
 }
 
 void ArchivePlugin::history(const plugin::RoomView& room, const plugin::HistoryRequest& req,

@@ -7,6 +7,7 @@
 #include "db/database.hpp"
 #include "http/http.hpp"
 #include "stamp.hpp"
+#include "store.hpp"
 
 namespace salon::archive {
 namespace {
@@ -142,13 +143,10 @@ void purge(db::Database& db, const http::Request& req, http::Respond respond) {
         std::int64_t total = 0;
         for (;;) {
           pqxx::work tx(c, "archive_purge");
-          const auto r = tx.exec_params(
-              "DELETE FROM archive WHERE id IN (SELECT id FROM archive WHERE room_id = $1 "
-              "ORDER BY id LIMIT $2)",
-              room->id, kPurgeBatch);
+          const std::int64_t n = delete_batch(tx, room->id, 0, kPurgeBatch);
           tx.commit();
-          total += static_cast<std::int64_t>(r.affected_rows());
-          if (static_cast<std::int64_t>(r.affected_rows()) < kPurgeBatch) return total;
+          total += n;
+          if (n < kPurgeBatch) return total;
         }
       },
       [respond, project](db::Result<std::optional<std::int64_t>> r) {

@@ -34,6 +34,8 @@ std::optional<std::string> apply_field(MamQuery& q, const Element& f, std::strin
   }
   if (var == "ids") {
     if (vals.empty()) return "field 'ids' needs at least one value";
+    // Each id is a bound parameter: keep the statement reasonable.
+    if (vals.size() > 1000) return "field 'ids' has more than 1000 values";
     q.ids = vals;
     return std::nullopt;
   }

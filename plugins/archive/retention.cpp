@@ -9,6 +9,7 @@
 #include "core/metrics.hpp"
 #include "db/database.hpp"
 #include "http/http.hpp"
+#include "store.hpp"
 
 namespace salon::archive {
 namespace {
@@ -32,13 +33,10 @@ std::int64_t purge_expired(pqxx::connection_base& c, std::int64_t global_days) {
   for (const auto& [room, days] : rooms) {
     for (;;) {
       pqxx::work tx(c, "retention_purge");
-      const auto r = tx.exec_params(
-          "DELETE FROM archive WHERE id IN (SELECT id FROM archive WHERE room_id = $1 "
-          "AND ts < now() - make_interval(days => $2::integer) ORDER BY id LIMIT $3)",
-          room, days, kBatch);
+      const std::int64_t n = delete_batch(tx, room, days, kBatch);
       tx.commit();
-      total += static_cast<std::int64_t>(r.affected_rows());
-      if (static_cast<std::int64_t>(r.affected_rows()) < kBatch) break;
+      total += n;
+      if (n < kBatch) break;
     }
   }
   return total;

@@ -38,15 +38,19 @@ private:
   std::string out_ = "{";
 };
 
+// The inserted rows also count towards archive_counts (same statement, same transaction).
 constexpr const char* kInsert =
-    "INSERT INTO archive (room_id, stanza_id, ts, kind, nick, sender_jid, occupant_id, msg_id, "
-    "body, stanza, replaces) "
+    "WITH ins AS (INSERT INTO archive (room_id, stanza_id, ts, kind, nick, sender_jid, "
+    "occupant_id, msg_id, body, stanza, replaces) "
     "SELECT r, s, t, k, n, j, o, m, b, x, p FROM unnest($1::bigint[], $2::text[], "
     "$3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], "
     "$10::text[], $11::text[]) WITH ORDINALITY AS u(r, s, t, k, n, j, o, m, b, x, p, ord) "
     "WHERE EXISTS (SELECT 1 FROM rooms WHERE rooms.id = u.r) "  // deleted meanwhile: dropped
     "ORDER BY ord "
-    "ON CONFLICT (stanza_id) DO NOTHING";
+    "ON CONFLICT (stanza_id) DO NOTHING RETURNING room_id) "
+    "INSERT INTO archive_counts (room_id, messages) "
+    "SELECT room_id, count(*) FROM ins GROUP BY room_id "
+    "ON CONFLICT (room_id) DO UPDATE SET messages = archive_counts.messages + excluded.messages";
 
 // A correction points at the newest earlier message of the same sender with that id.
 constexpr const char* kLinkCorrection =
@@ -123,9 +127,54 @@ void insert_rows(pqxx::dbtransaction& tx, const std::vector<Row>& rows) {
   }
 }
 
+namespace {
+
+bool unfiltered(const MamQuery& q) {
+  return !q.start_us && !q.end_us && !q.with_jid && !q.with_nick && !q.after_id && !q.before_id &&
+         q.ids.empty() && !q.fulltext;
+}
+
+// RSM <count/> and the <first index/>. The whole room (the usual query) takes its count from
+// archive_counts instead of counting the room's rows; its last page's index follows from it.
+void count_page(pqxx::transaction_base& tx, const MamQuery& q, const Bounds& b,
+                std::int64_t room_id, Page& page) {
+  const std::int64_t first = page.items.empty() ? 0 : page.items.front().id;
+  if (!unfiltered(q)) {
+    Sql count;
+    count.add(std::to_string(room_id));
+    const std::string f = count.add(std::to_string(first));
+    count.text = "SELECT count(*), count(*) FILTER (WHERE id < " + f + "::bigint) FROM archive";
+    add_filters(count, q, b);
+    const auto c = tx.exec_params1(count.text, pqxx::prepare::make_dynamic_params(count.params));
+    page.count = c[0].as<std::int64_t>();
+    page.first_index = c[1].as<std::int64_t>();
+    return;
+  }
+  page.count = tx.exec_params1(
+                     "SELECT coalesce((SELECT messages FROM archive_counts "
+                     "WHERE room_id = $1), 0)",
+                     room_id)[0]
+                   .as<std::int64_t>();
+  const auto n = static_cast<std::int64_t>(page.items.size());
+  if (page.items.empty())
+    page.first_index = 0;
+  else if (q.backward() && q.rsm_before->empty())
+    page.first_index = page.count - n;
+  else if (!q.backward() && !q.rsm_after)
+    page.first_index = static_cast<std::int64_t>(q.index.value_or(0));
+  else
+    page.first_index =
+        tx.exec_params1("SELECT count(*) FROM archive WHERE room_id = $1 AND id < $2", room_id,
+                        first)[0]
+            .as<std::int64_t>();
+}
+
+}  // namespace
+
 Page run_query(pqxx::connection_base& conn, const MamQuery& q, std::int64_t room_id,
                const std::string& room_jid, std::size_t limit) {
-  pqxx::read_transaction tx(conn, "mam");
+  // One snapshot for the page and its count/index.
+  pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(conn, "mam");
   Page page;
   Bounds b;
   for (const std::string& id : q.referenced_ids()) {
@@ -150,16 +199,24 @@ Page run_query(pqxx::connection_base& conn, const MamQuery& q, std::int64_t room
   page.complete = rows.size() <= limit;
   if (q.backward()) std::reverse(page.items.begin(), page.items.end());
 
-  Sql count;
-  count.add(std::to_string(room_id));
-  const std::string first =
-      count.add(std::to_string(page.items.empty() ? 0 : page.items.front().id));
-  count.text = "SELECT count(*), count(*) FILTER (WHERE id < " + first + "::bigint) FROM archive";
-  add_filters(count, q, b);
-  const auto c = tx.exec_params1(count.text, pqxx::prepare::make_dynamic_params(count.params));
-  page.count = c[0].as<std::int64_t>();
-  page.first_index = c[1].as<std::int64_t>();
+  count_page(tx, q, b, room_id, page);
   return page;
+}
+
+std::int64_t delete_batch(pqxx::transaction_base& tx, std::int64_t room_id, std::int64_t days,
+                          std::int64_t limit) {
+  // Data-modifying CTEs all run, referenced or not: the count follows the delete.
+  return tx
+      .exec_params1(
+          "WITH del AS (DELETE FROM archive WHERE id IN (SELECT id FROM archive "
+          "WHERE room_id = $1 AND ($2::integer = 0 OR ts < now() - make_interval(days => "
+          "$2::integer)) ORDER BY id LIMIT $3) RETURNING 1), "
+          "n AS (SELECT count(*) AS c FROM del), "
+          "upd AS (UPDATE archive_counts SET messages = messages - (SELECT c FROM n) "
+          "WHERE room_id = $1) "
+          "SELECT c FROM n",
+          room_id, days, limit)[0]
+      .as<std::int64_t>();
 }
 
 Metadata read_metadata(pqxx::connection_base& conn, std::int64_t room_id) {

@@ -35,6 +35,11 @@ struct Row {
 // links corrections and tombstones retracted messages.
 void insert_rows(pqxx::dbtransaction& tx, const std::vector<Row>& rows);
 
+// Deletes up to `limit` of a room's oldest rows — only those older than `days` when it is not
+// 0 — and keeps archive_counts right, in the caller's transaction. Returns how many.
+std::int64_t delete_batch(pqxx::transaction_base& tx, std::int64_t room_id, std::int64_t days,
+                          std::int64_t limit);
+
 // A stored message ready to be forwarded (MAM) or replayed (history).
 struct Item {
   std::int64_t id = 0;

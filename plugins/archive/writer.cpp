@@ -60,7 +60,13 @@ Writer::~Writer() {
 
 void Writer::add(Row row, std::optional<plugin::BroadcastHold> hold) {
   rows_.push_back(std::move(row));
-  holds_.push_back(std::move(hold));
+  holds_.push_back(Waiter{std::move(hold), {}});
+  pump();
+}
+
+void Writer::add(Row row, std::function<void(bool durable)> done) {
+  rows_.push_back(std::move(row));
+  holds_.push_back(Waiter{std::nullopt, std::move(done)});
   pump();
 }
 
@@ -180,14 +186,15 @@ void Writer::replay_failed(const std::string& error) {
 }
 
 void Writer::settle(Holds& holds, bool ok) {
-  for (auto& h : holds) {
-    if (!h) continue;
+  for (auto& w : holds) {
+    if (w.done) w.done(ok);
+    if (!w.hold) continue;
     if (ok) {
-      h->release();
+      w.hold->release();
     } else {
       StanzaError e = errors::internal_server_error("the message could not be archived");
       e.type = ErrorType::wait;  // PostgreSQL may be back soon: the sender may resend
-      h->fail(std::move(e));
+      w.hold->fail(std::move(e));
     }
   }
 }

@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -29,7 +30,13 @@ namespace salon::archive {
 
 class Writer {
 public:
-  using Holds = std::vector<std::optional<plugin::BroadcastHold>>;
+  // What waits for a row to be durable: a message's broadcast hold, or a callback (stanzas the
+  // archive itself originates are sent only once stored). Either may be empty.
+  struct Waiter {
+    std::optional<plugin::BroadcastHold> hold;
+    std::function<void(bool durable)> done;
+  };
+  using Holds = std::vector<Waiter>;
 
   // `spool` may be null (no spool configured).
   Writer(boost::asio::io_context& loop, db::Database& db, Metrics& metrics,
@@ -40,6 +47,8 @@ public:
 
   // Loop thread. `hold` may be empty (a row whose broadcast is not held).
   void add(Row row, std::optional<plugin::BroadcastHold> hold);
+  // Loop thread. `done(durable)` runs on the loop once the row is stored (or spooled).
+  void add(Row row, std::function<void(bool durable)> done);
 
 private:
   using Rows = std::shared_ptr<const std::vector<Row>>;

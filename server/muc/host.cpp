@@ -42,6 +42,17 @@ void Service::Impl::set_history_provider(plugin::HistoryProvider provider) {
   history = std::move(provider);
 }
 
+bool Service::Impl::broadcast_from_room(const Jid& room_jid, Element message) {
+  if (room_jid.domain() != domain) return false;
+  const auto it = rooms.find(room_jid.local());
+  if (it == rooms.end() || !it->second || it->second->destroyed) return false;
+  Room& room = *it->second;
+  message.set_attr("from", room.jid.bare_str());
+  for (auto& [nick, occ] : room.occupants)
+    for (const auto& s : occ.sessions) deliver(room, s.real, message);
+  return true;
+}
+
 void Service::Impl::add_http_route(std::string_view method, std::string_view pattern,
                                    http::Handler handler) {
   if (!pattern.starts_with("/api/v1/"))

@@ -71,6 +71,7 @@ struct Service::Impl final : plugin::Host {
   void add_room_feature(std::string var) override;
   void add_service_feature(std::string var) override;
   void set_history_provider(plugin::HistoryProvider provider) override;
+  bool broadcast_from_room(const Jid& room, Element message) override;
   void add_http_route(std::string_view method, std::string_view pattern,
                       http::Handler handler) override;
 

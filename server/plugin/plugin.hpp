@@ -158,6 +158,10 @@ public:
   virtual void add_room_feature(std::string var) = 0;
   virtual void add_service_feature(std::string var) = 0;
   virtual void set_history_provider(HistoryProvider provider) = 0;
+  // Sends a message from the room itself (e.g. an XEP-0425 moderation notice) to every
+  // occupant session of `room` (its bare JID), like a subject change: not through the message
+  // pipeline. Sets from = the room. False when the room is not loaded (no occupants then).
+  virtual bool broadcast_from_room(const Jid& room, Element message) = 0;
   // Routes under /api/v1/ on salond's HTTP listener (bearer auth is checked by the core).
   virtual void add_http_route(std::string_view method, std::string_view pattern,
                               http::Handler handler) = 0;

@@ -139,3 +139,32 @@ def test_salond_killed_during_a_stream(muc):
     seen = reflected_to(o, m, room)
     assert "durable 0" in [t for t, _ in seen]
     assert_archived_in_order(muc, room, o, seen)
+
+
+def test_spool_left_by_a_killed_salond_is_replayed_at_start(muc):
+    """Messages spooled while PostgreSQL is down survive a SIGKILL of salond in the spool file
+    and reach PostgreSQL when salond starts again (after PostgreSQL is back)."""
+    room, a, b, o = room_of_three(muc)
+    wait_until(lambda: persisted_occupants(muc.stack, room.pid) == {a.jid, b.jid, o.jid}, 10,
+               what="occupants persisted")
+    m = mark(o)
+    before = say_seen(muc, a, o, room, "durable before")
+    stack_cmd("stop-pg")
+    try:
+        spooled = [say_seen(muc, (a, b)[i % 2], o, room, f"durable spooled {i}") for i in range(6)]
+        stack_cmd("stop-salond", "--kill")
+    finally:
+        stack_cmd("start-pg")
+    stack_cmd("start-salond")
+    muc.http.wait_status("/readyz", 200, timeout=20)
+    wait_until(lambda: len(archived(muc.stack, room.pid)) == 7, 15, what="the spool replayed at start")
+    seen = reflected_to(o, m, room)
+    assert [t for t, _ in seen] == ["durable before"] + [f"durable spooled {i}" for i in range(6)]
+    assert [s for _, s in seen] == [before] + spooled
+    assert_archived_in_order(muc, room, o, seen)
+
+
+def say_seen(muc, sender, observer, room, text):
+    """Says text and waits until the observer got it; returns its stanza-id."""
+    muc.say(sender, room, text)
+    return room_sid(observer.wait_for(groupchat_with_body(room.jid, text), 10, f"'{text}'"), room.jid)

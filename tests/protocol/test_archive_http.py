@@ -85,9 +85,11 @@ def test_delete_messages_purges_the_room_only(muc):
     assert mam(muc, c, other).ids == [kept]
     assert muc.http.delete(f"/api/v1/projects/no-such-{room.pid}/messages").status_code == 404
     # The room works on: new messages are archived again.
-    assert mam(muc, a, room).ids == [] and mam(muc, b, room).complete
+    empty = mam(muc, b, room)
+    assert empty.ids == [] and empty.complete and empty.count == 0
     again = say(muc, b, room, "after purge")
-    assert mam(muc, a, room).ids == [again]
+    ans = mam(muc, a, room, rsm={"before": ""})
+    assert ans.ids == [again] and ans.count == 1 and ans.rsm("first").get("index") == "0"
 
 
 def test_room_retention_purges_expired_messages(muc):
@@ -106,7 +108,8 @@ def test_room_retention_purges_expired_messages(muc):
     # The stack runs the purge job every second.
     wait_until(lambda: [r[0] for r in archived(muc.stack, room.pid)] == [new], 10,
                what="expired messages purged")
-    assert mam(muc, a, room).ids == [new]
+    ans = mam(muc, a, room, rsm={"max": "5", "before": ""})
+    assert ans.ids == [new] and ans.count == 1 and ans.rsm("first").get("index") == "0"
     assert muc.http.delete(url).json() == {"days": None, "inherited": True}
     assert muc.http.put(f"/api/v1/projects/no-such-{room.pid}/retention",
                         json={"days": None}).status_code == 404

@@ -97,6 +97,7 @@ def test_paging_forward_until_complete(muc):
         ans = mam(muc, a, room, rsm={"max": "3", **({"after": after} if after else {})})
         got += ans.ids
         pages.append((ans.ids, ans.complete))
+        assert ans.count == 7 and ans.rsm("first").get("index") == str(len(got) - len(ans.ids))
         if ans.complete:
             break
         after = ans.rsm("last").text
@@ -112,6 +113,7 @@ def test_paging_backward_until_complete(muc):
     while True:
         ans = mam(muc, a, room, rsm={"max": "3", "before": before})
         pages.append((ans.ids, ans.complete))
+        assert ans.count == 7 and ans.rsm("first").get("index") == str(sids.index(ans.ids[0]))
         if ans.complete:
             break
         before = ans.rsm("first").text
@@ -294,6 +296,57 @@ def test_only_the_sender_can_retract(muc):
     ans = mam(muc, a, room)
     assert ans.bodies[0] == "alice's words"
     assert archived(muc.stack, room.pid, "a.tombstone") == [["f"], ["f"]]
+
+
+def test_oob_only_and_reactions_are_archived(muc):
+    room, a, b = room_with_two(muc)
+    url = "https://files.example.com/logo-v2.png"
+    a.send(f"<message to='{room.jid}' type='groupchat' id='oob1'>"
+           f"<x xmlns='jabber:x:oob'><url>{url}</url></x></message>")
+    oob = b.wait_for(lambda el: el.get("id") == "oob1" and el.get("type") == "groupchat", 5, "the OOB message")
+    b.send(f"<message to='{room.jid}' type='groupchat' id='react1'>"
+           f"<reactions xmlns='urn:xmpp:reactions:0' id='{room_sid(oob, room.jid)}'>"
+           "<reaction>\N{THUMBS UP SIGN}</reaction></reactions></message>")
+    react = a.wait_for(lambda el: el.get("id") == "react1" and el.get("type") == "groupchat", 5, "the reaction")
+    ans = mam(muc, a, room)
+    assert ans.ids == [room_sid(oob, room.jid), room_sid(react, room.jid)]
+    x = child(ans.results[0].message, "jabber:x:oob", "x")
+    assert x is not None and child(x, "jabber:x:oob", "url").text == url
+    assert ans.bodies == [None, None]
+
+
+NS_MODERATE = "urn:xmpp:message-moderate:1"
+
+
+def test_moderator_retracts_anyones_message(muc):
+    """XEP-0425: a room owner (staff) retracts Alice's message: every occupant gets the
+    notice from the room, the archive keeps a tombstone and the notice."""
+    a, b, o = muc.new_clients("alice", "bob", "olga")
+    room = muc.project((a, "client", "Alice"), (b, "designer", "Bob"), (o, "staff", "Olga"))
+    for c, nick in ((a, "Alice"), (b, "Bob"), (o, "Olga")):
+        muc.join(c, room, nick)
+    keep = say(muc, b, room, "fine")
+    bad = say(muc, a, room, "rude words")
+    assert NS_MODERATE in {f.get("var") for f in muc.disco_info(a, room.jid).iter(f"{{{NS_DISCO_INFO}}}feature")}
+    moderate = (f"<moderate xmlns='{NS_MODERATE}' id='{bad}'><retract xmlns='{NS_RETRACT}'/>"
+                "<reason>Spam</reason></moderate>")
+    # Members may not; unknown ids are item-not-found.
+    assert_error(muc.iq(b, room.jid, "set", moderate), "forbidden")
+    assert_error(muc.iq(o, room.jid, "set", moderate.replace(bad, "no-such-id")), "item-not-found")
+    assert_result(muc.iq(o, room.jid, "set", moderate))
+    for c in (a, b, o):
+        n = c.wait_for(lambda el: el.get("from") == room.jid and child(el, NS_RETRACT, "retract") is not None,
+                       5, "the moderation notice")
+        r = child(n, NS_RETRACT, "retract")
+        assert r.get("id") == bad and child(r, NS_MODERATE, "moderated") is not None
+        assert child(r, NS_RETRACT, "reason").text == "Spam" and n.get("type") == "groupchat"
+    ans = mam(muc, b, room)
+    assert ans.ids[:2] == [keep, bad] and len(ans.ids) == 3
+    assert child(ans.results[1].message, NS_RETRACT, "retracted") is not None
+    assert body(ans.results[1].message) is None
+    assert child(ans.results[2].message, NS_RETRACT, "retract").get("id") == bad
+    assert archived(muc.stack, room.pid, "a.kind, a.tombstone") == [
+        ["message", "f"], ["message", "t"], ["retraction", "f"]]
 
 
 def test_chat_states_are_not_archived(muc):

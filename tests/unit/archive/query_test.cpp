@@ -155,5 +155,17 @@ TEST(ArchiveSettings, DefaultsAndErrorsWithLine) {
             "line 6: key 'plugins.archive.page': unknown key");
 }
 
+// deploy/salon.example.toml documents every archive key with a valid value.
+TEST(ArchiveSettings, TheDocumentedExampleIsValid) {
+  const config::Result r = config::load_file(SALON_EXAMPLE_CONFIG);
+  ASSERT_TRUE(r.config) << r.error->str();
+  const auto s = read_settings(r.config->plugins.at("archive"));
+  ASSERT_TRUE(std::holds_alternative<Settings>(s)) << std::get<std::string>(s);
+  const Settings& a = std::get<Settings>(s);
+  EXPECT_EQ(a.max_page, 250u);
+  EXPECT_EQ(a.spool_dir, "/var/lib/salon/spool");
+  EXPECT_EQ(a.purge_interval_seconds, 3600u);
+}
+
 }  // namespace
 }  // namespace salon::archive

@@ -1,0 +1,42 @@
+-- SPDX-License-Identifier: GPL-3.0-or-later
+-- A synthetic archive for the MAM query benchmark (bench/README.md, "archive"): :rooms rooms
+-- (projects bench-archive-N) with :per_room messages each, generated inside PostgreSQL (as
+-- fast as COPY, no client round trips). Messages are interleaved across rooms in time order,
+-- as a live service would write them.
+--   psql "$SALON_PG_CONNINFO" -v rooms=1000 -v per_room=10000 -f bench/archive_generate.sql
+\set ON_ERROR_STOP on
+\timing on
+INSERT INTO rooms (jid_local, name)
+SELECT 'bench-archive-' || r, 'Archive benchmark ' || r FROM generate_series(1, :rooms) r
+ON CONFLICT (jid_local) DO NOTHING;
+
+CREATE TEMP TABLE bench_rooms AS
+SELECT id, row_number() OVER (ORDER BY id) AS n FROM rooms WHERE jid_local LIKE 'bench-archive-%';
+
+-- One statement: ids in time order; n = global sequence, room = n % rooms.
+INSERT INTO archive (room_id, stanza_id, ts, kind, nick, sender_jid, occupant_id, msg_id, body,
+                     stanza)
+SELECT br.id,
+       md5(g::text || 'salon') :: uuid :: text,
+       now() - interval '1 second' * (:rooms * :per_room - g) / 100,
+       'message',
+       'User' || (g % 3),
+       'user' || (g % 3) || '@example.com',
+       'occ' || (g % 3),
+       'm' || g,
+       'message number ' || g || ' about the logo colour and the pineapple font',
+       '<message from="bench-archive-' || br.n || '@rooms.example.com/User' || (g % 3)
+         || '" type="groupchat" id="m' || g || '"><body>message number ' || g
+         || ' about the logo colour and the pineapple font</body><stanza-id xmlns="urn:xmpp:sid:0" id="'
+         || md5(g::text || 'salon') :: uuid :: text || '" by="bench-archive-' || br.n
+         || '@rooms.example.com"/><occupant-id xmlns="urn:xmpp:occupant-id:0" id="occ' || (g % 3)
+         || '"/></message>'
+FROM generate_series(1, :rooms * :per_room) g
+JOIN bench_rooms br ON br.n = 1 + g % :rooms;
+
+ANALYZE archive;
+SELECT count(*) AS messages, pg_size_pretty(pg_total_relation_size('archive')) AS size FROM archive;
+
+INSERT INTO archive_counts (room_id, messages)
+SELECT room_id, count(*) FROM archive GROUP BY room_id
+ON CONFLICT (room_id) DO UPDATE SET messages = excluded.messages;

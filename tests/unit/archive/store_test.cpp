@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The archive's SQL against a real PostgreSQL (a scratch database with salon's schema): batch
+// insert and its idempotency, archive_counts, MAM pages with count/index, corrections,
+// tombstones, purges and history limits.
+#include <gtest/gtest.h>
+
+#include <pqxx/pqxx>
+
+#include "../db/pg_env.hpp"
+#include "core/xml_parse.hpp"
+#include "db/migrations.hpp"
+#include "store.hpp"
+
+namespace salon::archive {
+namespace {
+
+constexpr const char* kRoomJid = "p1@rooms.example.com";
+
+class ArchiveStore : public db::test::PgTest {
+protected:
+  void SetUp() override {
+    PgTest::SetUp();
+    conn_.emplace(conninfo());
+    ASSERT_TRUE(db::run_migrations(*conn_, SALON_SCHEMA_DIR).ok());
+    pqxx::work tx(*conn_);
+    room_ = tx.exec1("INSERT INTO rooms (jid_local, name) VALUES ('p1', 'P') RETURNING id")[0]
+                .as<std::int64_t>();
+    tx.commit();
+  }
+
+  Row row(const std::string& sid, const std::string& body, std::int64_t ts_us,
+          const std::string& jid = "alice@example.com") {
+    Row r;
+    r.room_id = room_;
+    r.stanza_id = sid;
+    r.ts_us = ts_us;
+    r.nick = jid.substr(0, jid.find('@'));
+    r.sender_jid = jid;
+    r.occupant_id = "occ-" + r.nick;
+    r.msg_id = "m-" + sid;
+    r.has_body = true;
+    r.body = body;
+    r.stanza = "<message from='" + std::string(kRoomJid) + "/" + r.nick +
+               "' type='groupchat'><body>" + body + "</body></message>";
+    return r;
+  }
+
+  void insert(const std::vector<Row>& rows) {
+    pqxx::work tx(*conn_);
+    insert_rows(tx, rows);
+    tx.commit();
+  }
+
+  // As the MAM handler runs it: page size from RSM <max/> (default 50, cap 250).
+  Page query(const std::string& inner) {
+    auto e = parse_xml("<query xmlns='urn:xmpp:mam:2'>" + inner + "</query>");
+    const MamQuery q = std::get<MamQuery>(parse_query(*e, kRoomJid));
+    return run_query(*conn_, q, room_, kRoomJid, page_size(q, 50, 250));
+  }
+
+  static std::vector<std::string> ids(const Page& p) {
+    std::vector<std::string> out;
+    for (const auto& it : p.items)
+      out.push_back(it.stanza_id);
+    return out;
+  }
+
+  std::optional<pqxx::connection> conn_;
+  std::int64_t room_ = 0;
+};
+
+constexpr std::int64_t kT0 = 1795867200000000;  // 2026-11-28T12:00:00Z
+
+TEST_F(ArchiveStore, InsertIsOrderedIdempotentAndCounted) {
+  insert({row("a", "one", kT0), row("b", "two", kT0 + 1), row("c", "three", kT0 + 2)});
+  insert({row("b", "two", kT0 + 1), row("d", "four", kT0 + 3)});  // a replayed batch
+  EXPECT_EQ(scalar("SELECT string_agg(stanza_id, ',' ORDER BY id) FROM archive"), "a,b,c,d");
+  EXPECT_EQ(scalar("SELECT messages FROM archive_counts"), "4");
+  Page p = query("<set xmlns='http://jabber.org/protocol/rsm'><max>2</max><before/></set>");
+  EXPECT_EQ(ids(p), (std::vector<std::string>{"c", "d"}));
+  EXPECT_EQ(p.count, 4);
+  EXPECT_EQ(p.first_index, 2);
+  EXPECT_FALSE(p.complete);
+  EXPECT_EQ(p.items[0].ts_us, kT0 + 2);  // microseconds survive
+  EXPECT_EQ(p.items[0].message.attr("xmlns"), "jabber:client");
+}
+
+TEST_F(ArchiveStore, CountAndIndexAgreeFilteredOrNot) {
+  std::vector<Row> rows;
+  for (int i = 0; i < 10; ++i)
+    rows.push_back(row("s" + std::to_string(i), i % 2 ? "odd pineapple" : "even", kT0 + i,
+                       i % 2 ? "bob@example.com" : "alice@example.com"));
+  insert(rows);
+  Page p = query("<set xmlns='http://jabber.org/protocol/rsm'><max>3</max><after>s4</after></set>");
+  EXPECT_EQ(ids(p), (std::vector<std::string>{"s5", "s6", "s7"}));
+  EXPECT_EQ(p.first_index, 5);
+  EXPECT_EQ(p.count, 10);
+  p = query("<set xmlns='http://jabber.org/protocol/rsm'><max>3</max><before>s4</before></set>");
+  EXPECT_EQ(ids(p), (std::vector<std::string>{"s1", "s2", "s3"}));
+  EXPECT_EQ(p.first_index, 1);
+  EXPECT_FALSE(p.complete);
+  p = query(
+      "<x xmlns='jabber:x:data' type='submit'><field var='{urn:xmpp:fulltext:0}fulltext'>"
+      "<value>pineapple</value></field></x><set xmlns='http://jabber.org/protocol/rsm'>"
+      "<max>2</max><before/></set>");
+  EXPECT_EQ(ids(p), (std::vector<std::string>{"s7", "s9"}));
+  EXPECT_EQ(p.count, 5);
+  EXPECT_EQ(p.first_index, 3);
+  p = query("<set xmlns='http://jabber.org/protocol/rsm'><after>nope</after></set>");
+  EXPECT_EQ(p.missing_id, "nope");
+}
+
+TEST_F(ArchiveStore, CorrectionLinksAndRetractionTombstonesOnlyTheSendersMessage) {
+  Row fix = row("fix", "corrected", kT0 + 1);
+  fix.kind = Kind::correction;
+  fix.replaces = "m-orig";
+  Row steal = row("steal", "", kT0 + 2, "bob@example.com");
+  steal.kind = Kind::retraction;
+  steal.has_body = false;
+  steal.replaces = "orig";
+  Row gone = row("gone", "", kT0 + 3);
+  gone.kind = Kind::retraction;
+  gone.has_body = false;
+  gone.replaces = "orig";
+  insert({row("orig", "secret", kT0), fix, steal});
+  EXPECT_EQ(scalar("SELECT replaces_archive_id = (SELECT id FROM archive WHERE stanza_id = "
+                   "'orig') FROM archive WHERE stanza_id = 'fix'"),
+            "t");
+  EXPECT_EQ(scalar("SELECT tombstone FROM archive WHERE stanza_id = 'orig'"), "f");
+  insert({gone});
+  EXPECT_EQ(scalar("SELECT tombstone::text || coalesce(body, '-') || stanza FROM archive "
+                   "WHERE stanza_id = 'orig'"),
+            "true-");
+  Page p = query("");
+  ASSERT_EQ(p.items.size(), 4u);
+  const Element& tomb = p.items[0].message;
+  EXPECT_TRUE(tomb.child("retracted", "urn:xmpp:message-retract:1"));
+  EXPECT_FALSE(tomb.child("body"));
+  EXPECT_EQ(tomb.attr("from"), std::string(kRoomJid) + "/alice");
+  EXPECT_EQ(tomb.child("stanza-id")->attr("id"), "orig");
+}
+
+TEST_F(ArchiveStore, DeleteBatchKeepsTheCount) {
+  std::vector<Row> rows;
+  for (int i = 0; i < 7; ++i)
+    rows.push_back(row("s" + std::to_string(i), "x", kT0 + i));
+  insert(rows);
+  exec("UPDATE archive SET ts = now() - interval '3 days' WHERE stanza_id IN ('s0', 's1')");
+  pqxx::work tx(*conn_);
+  EXPECT_EQ(delete_batch(tx, room_, 2, 100), 2);  // older than 2 days
+  EXPECT_EQ(delete_batch(tx, room_, 0, 3), 3);    // the oldest three of the rest
+  tx.commit();
+  EXPECT_EQ(scalar("SELECT messages FROM archive_counts"), "2");
+  EXPECT_EQ(scalar("SELECT string_agg(stanza_id, ',' ORDER BY id) FROM archive"), "s5,s6");
+  Page p = query("<set xmlns='http://jabber.org/protocol/rsm'><before/></set>");
+  EXPECT_EQ(p.count, 2);
+  EXPECT_EQ(p.first_index, 0);
+  EXPECT_TRUE(p.complete);
+}
+
+TEST_F(ArchiveStore, HistoryLimits) {
+  Row subject = row("subj", "topic", kT0 + 2);
+  subject.kind = Kind::subject;
+  insert({row("a", "aaaa", kT0), row("b", "bbbb", kT0 + 1), subject, row("c", "cccc", kT0 + 3)});
+  HistoryLimits lim;
+  lim.max_stanzas = 2;
+  auto h = read_history(*conn_, room_, kRoomJid, lim);
+  ASSERT_EQ(h.size(), 2u);  // the subject is not history
+  EXPECT_EQ(h[0].child_text("body"), "bbbb");
+  EXPECT_EQ(h[1].child_text("body"), "cccc");
+  EXPECT_EQ(h[1].child("delay", "urn:xmpp:delay")->attr("stamp"), "2026-11-28T12:00:00.000003Z");
+  lim.max_stanzas = 10;
+  lim.since_us = kT0 + 1;
+  EXPECT_EQ(read_history(*conn_, room_, kRoomJid, lim).size(), 2u);
+  lim.since_us.reset();
+  lim.max_chars = h[1].xml().size();  // room for exactly the newest one
+  h = read_history(*conn_, room_, kRoomJid, lim);
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_EQ(h[0].child_text("body"), "cccc");
+}
+
+}  // namespace
+}  // namespace salon::archive
