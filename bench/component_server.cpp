@@ -20,13 +20,17 @@ std::string sha1_hex(std::string_view data) {
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), md, &len, EVP_sha1(), nullptr);
   std::string hex;
-  for (unsigned i = 0; i < len; ++i) hex += fmt::format("{:02x}", md[i]);
+  for (unsigned i = 0; i < len; ++i)
+    hex += fmt::format("{:02x}", md[i]);
   return hex;
 }
 
 ComponentServer::ComponentServer(asio::io_context& io, std::string domain, std::string secret)
-    : io_(io), acceptor_(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
-      socket_(io), domain_(std::move(domain)), secret_(std::move(secret)) {
+    : io_(io),
+      acceptor_(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
+      socket_(io),
+      domain_(std::move(domain)),
+      secret_(std::move(secret)) {
   port_ = acceptor_.local_endpoint().port();
   std::random_device rd;
   stream_id_ = fmt::format("{:08x}{:08x}", rd(), rd());
@@ -69,10 +73,11 @@ void ComponentServer::process() {
         if (scanner_.header().attr("to") != domain_)
           return fail(fmt::format("stream header for '{}', expected '{}'",
                                   scanner_.header().attr("to"), domain_));
-        send(fmt::format("<?xml version='1.0'?><stream:stream "
-                         "xmlns:stream='http://etherx.jabber.org/streams' "
-                         "xmlns='jabber:component:accept' from='{}' id='{}'>",
-                         domain_, stream_id_));
+        send(
+            fmt::format("<?xml version='1.0'?><stream:stream "
+                        "xmlns:stream='http://etherx.jabber.org/streams' "
+                        "xmlns='jabber:component:accept' from='{}' id='{}'>",
+                        domain_, stream_id_));
         break;
       case StanzaScanner::Event::stanza:
         handle(s);
@@ -91,8 +96,9 @@ void ComponentServer::handle(const Stanza& s) {
     const std::string_view digest =
         close == std::string_view::npos ? "" : s.raw.substr(open + 1, close - open - 1);
     if (digest != sha1_hex(stream_id_ + secret_)) {
-      send("<stream:error><not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
-           "</stream:error></stream:stream>");
+      send(
+          "<stream:error><not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+          "</stream:error></stream:stream>");
       return fail("wrong handshake digest");
     }
     send("<handshake/>");

@@ -25,7 +25,8 @@ std::string_view header_value(std::string_view head, std::string_view name) {
   while (pos != std::string_view::npos && pos + 2 < head.size()) {
     const std::size_t start = pos + 2;
     const std::size_t end = head.find("\r\n", start);
-    const std::string_view line = head.substr(start, end == std::string_view::npos ? head.npos : end - start);
+    const std::string_view line =
+        head.substr(start, end == std::string_view::npos ? head.npos : end - start);
     const std::size_t colon = line.find(':');
     if (colon == name.size()) {
       bool same = true;
@@ -34,7 +35,8 @@ std::string_view header_value(std::string_view head, std::string_view name) {
                std::tolower(static_cast<unsigned char>(name[i]));
       if (same) {
         std::string_view v = line.substr(colon + 1);
-        while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+        while (!v.empty() && v.front() == ' ')
+          v.remove_prefix(1);
         return v;
       }
     }
@@ -53,7 +55,8 @@ asio::awaitable<HttpResponse> HttpClient::request(std::string method, std::strin
   std::string req = fmt::format("{} {} HTTP/1.1\r\nHost: {}:{}\r\n", method, target, host_, port_);
   if (!token_.empty()) req += fmt::format("Authorization: Bearer {}\r\n", token_);
   if (!json_body.empty() || method == "PUT" || method == "POST")
-    req += fmt::format("Content-Type: application/json\r\nContent-Length: {}\r\n", json_body.size());
+    req +=
+        fmt::format("Content-Type: application/json\r\nContent-Length: {}\r\n", json_body.size());
   req += "\r\n";
   req += json_body;
   // A kept-alive connection the server closed meanwhile fails at once: retry once, fresh.
@@ -85,7 +88,8 @@ asio::awaitable<HttpResponse> HttpClient::exchange(const std::string& req) {
     r.error = "write: " + ec.message();
     co_return r;
   }
-  const std::size_t head_len = co_await asio::async_read_until(socket_, asio::dynamic_buffer(buf_), "\r\n\r\n", tok);
+  const std::size_t head_len =
+      co_await asio::async_read_until(socket_, asio::dynamic_buffer(buf_), "\r\n\r\n", tok);
   if (ec) {
     r.error = "read: " + ec.message();
     co_return r;

@@ -4,10 +4,10 @@
 // several clients to provision in parallel.
 #pragma once
 
-#include <utility>  // before Boost 1.74's awaitable.hpp, which uses std::exchange without it
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <utility>  // before Boost 1.74's awaitable.hpp, which uses std::exchange without it
 
 #include <cstdint>
 #include <string>

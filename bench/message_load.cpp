@@ -46,9 +46,16 @@ struct LoadState {
     const auto n = std::to_chars(num, num + sizeof num, seq).ptr - num;
     const std::string_view id(num, static_cast<std::size_t>(n));
     buf.clear();
-    buf.append("<message type='groupchat' from='").append(o.jid).append("' to='")
-        .append(b.world.rooms[o.room].jid).append("' id='m").append(id).append("'><body>")
-        .append(body).append("</body><origin-id xmlns='urn:xmpp:sid:0' id='o").append(id)
+    buf.append("<message type='groupchat' from='")
+        .append(o.jid)
+        .append("' to='")
+        .append(b.world.rooms[o.room].jid)
+        .append("' id='m")
+        .append(id)
+        .append("'><body>")
+        .append(body)
+        .append("</body><origin-id xmlns='urn:xmpp:sid:0' id='o")
+        .append(id)
         .append("'/></message>");
     t_send.push_back(Clock::now());
     sender.push_back(static_cast<std::uint32_t>(i));
@@ -62,7 +69,8 @@ struct LoadState {
   bool may_send() const { return sending && (limit == 0 || res.sent < limit); }
 
   void pump_closed_loop() {
-    while (may_send() && inflight < res.window) send_one();
+    while (may_send() && inflight < res.window)
+      send_one();
   }
 
   void on_stanza(const Stanza& s) {
@@ -116,9 +124,11 @@ asio::awaitable<LoadPhase> message_load(Bench& b) {
   st.limit = b.opts.messages_per_occupant * b.world.occ.size();
   // A plain-text body of the requested size, like a short chat message.
   const std::string_view words = "the quick brown fox jumps over the lazy dog and ";
-  while (st.body.size() < b.opts.body_bytes) st.body += words;
+  while (st.body.size() < b.opts.body_bytes)
+    st.body += words;
   st.body.resize(b.opts.body_bytes);
-  const std::size_t expect = static_cast<std::size_t>(std::max(1.0, b.opts.rate) * b.opts.duration * 1.2) + 1024;
+  const std::size_t expect =
+      static_cast<std::size_t>(std::max(1.0, b.opts.rate) * b.opts.duration * 1.2) + 1024;
   st.t_send.reserve(std::min<std::size_t>(expect, 50'000'000));
 
   b.phase = "messages";
@@ -127,8 +137,10 @@ asio::awaitable<LoadPhase> message_load(Bench& b) {
   if (b.opts.rate <= 0) b.link.on_input_done = [&st] { st.pump_closed_loop(); };
 
   st.t0 = Clock::now();
-  st.warm = st.t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(b.opts.warmup));
-  st.stop = st.t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(b.opts.duration));
+  st.warm = st.t0 + std::chrono::duration_cast<Clock::duration>(
+                        std::chrono::duration<double>(b.opts.warmup));
+  st.stop = st.t0 + std::chrono::duration_cast<Clock::duration>(
+                        std::chrono::duration<double>(b.opts.duration));
   const double salond_cpu0 = cpu_seconds(b.salond->pid()), bench_cpu0 = cpu_seconds(0);
   const double machine0 = machine_busy_seconds();
   double salond_cpu_warm = salond_cpu0, bench_cpu_warm = bench_cpu0, machine_warm = machine0;
@@ -161,19 +173,22 @@ asio::awaitable<LoadPhase> message_load(Bench& b) {
   const double wm = warm_sampled ? machine_warm : machine0;
   res.salond_cpu = (cpu_seconds(b.salond->pid()) - ws) / res.measured_seconds;
   res.bench_cpu = (cpu_seconds(0) - wb) / res.measured_seconds;
-  res.other_cpu = (machine_busy_seconds() - wm) / res.measured_seconds - res.salond_cpu - res.bench_cpu;
+  res.other_cpu =
+      (machine_busy_seconds() - wm) / res.measured_seconds - res.salond_cpu - res.bench_cpu;
 
   // Drain: every message sent must come back (or be refused with an error).
   const std::size_t per_room = b.opts.occupants;
   co_await b.wait_until(
       [&] {
-        return st.inflight == 0 && res.deliveries + res.errors * per_room >= res.accepted * per_room;
+        return st.inflight == 0 &&
+               res.deliveries + res.errors * per_room >= res.accepted * per_room;
       },
       30.0);
   res.total_seconds = seconds_between(st.t0, Clock::now());
   res.lost = st.inflight;
   for (std::size_t seq = 0; seq < st.delivered.size(); ++seq)
-    if (st.reflected[seq] && st.delivered[seq] != per_room && st.delivered[seq] != 0) ++res.incomplete;
+    if (st.reflected[seq] && st.delivered[seq] != per_room && st.delivered[seq] != 0)
+      ++res.incomplete;
   res.in_per_s = static_cast<double>(res.accepted_window) / res.measured_seconds;
   res.out_per_s = static_cast<double>(res.deliveries_window) / res.measured_seconds;
   b.handler = nullptr;

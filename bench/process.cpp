@@ -77,14 +77,15 @@ void write_config(const fs::path& file, const SalondConfig& c) {
   fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
 }
 
-SalondProcess::SalondProcess(const std::string& binary, const fs::path& config,
-                             const fs::path& dir, const std::string& cpus)
+SalondProcess::SalondProcess(const std::string& binary, const fs::path& config, const fs::path& dir,
+                             const std::string& cpus)
     : out_(dir / "salond.stdout"), err_(dir / "salond.stderr") {
   std::vector<std::string> args;
   if (!cpus.empty()) args = {"taskset", "-c", cpus};
   args.insert(args.end(), {binary, "--config", config.string()});
   std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
+  for (auto& a : args)
+    argv.push_back(a.data());
   argv.push_back(nullptr);
 
   posix_spawn_file_actions_t fa;
@@ -158,7 +159,8 @@ double machine_busy_seconds() {
   std::string label;
   unsigned long long v[8] = {};
   in >> label;
-  for (auto& x : v) in >> x;
+  for (auto& x : v)
+    in >> x;
   const unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
   return static_cast<double>(busy) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
@@ -186,7 +188,8 @@ std::uint16_t free_port() {
 std::string random_hex(std::size_t bytes) {
   std::random_device rd;
   std::string s;
-  for (std::size_t i = 0; i < bytes; ++i) s += fmt::format("{:02x}", rd() & 0xff);
+  for (std::size_t i = 0; i < bytes; ++i)
+    s += fmt::format("{:02x}", rd() & 0xff);
   return s;
 }
 

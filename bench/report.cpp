@@ -12,15 +12,19 @@ namespace {
 std::string quote(const std::string& a) {
   if (!a.empty() && a.find_first_of(" \t'\"\\$`;&|<>()*?!") == std::string::npos) return a;
   std::string q = "'";
-  for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  for (char c : a)
+    q += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return q + "'";
 }
 
-const char* verdict(bool ok) { return ok ? "met" : "MISSED"; }
+const char* verdict(bool ok) {
+  return ok ? "met" : "MISSED";
+}
 }  // namespace
 
 Report::Report(const Options& opts, int argc, char** argv) : opts_(opts) {
-  for (int i = 0; i < argc; ++i) command_ += (i ? " " : "") + quote(argv[i]);
+  for (int i = 0; i < argc; ++i)
+    command_ += (i ? " " : "") + quote(argv[i]);
 }
 
 void Report::emit(const std::string& s) {
@@ -38,8 +42,9 @@ void Report::header() {
        opts_.bench_cpus.empty() ? "not pinned" : "CPUs " + opts_.bench_cpus);
   line("scenario: {} rooms x {} occupants, body {} bytes, {}", opts_.rooms, opts_.occupants,
        opts_.body_bytes,
-       opts_.rate > 0 ? fmt::format("open loop at {:.0f} msg/s (cap {} in flight)", opts_.rate, opts_.window)
-                      : fmt::format("closed loop with {} messages in flight", opts_.window));
+       opts_.rate > 0
+           ? fmt::format("open loop at {:.0f} msg/s (cap {} in flight)", opts_.rate, opts_.window)
+           : fmt::format("closed loop with {} messages in flight", opts_.window));
 }
 
 int Report::fail(const std::string& why) {
@@ -61,30 +66,39 @@ void Report::print_requests(const std::string& what, RequestPhase& p) {
 }
 
 void Report::print_messages(LoadPhase& p) {
-  line("messages: {} sent, {} accepted (reflected), {} deliveries, {} errors, {} lost, {} "
-       "incompletely delivered",
-       p.sent, p.accepted, p.deliveries, p.errors, p.lost, p.incomplete);
-  line("  measured {:.2f} s (of {:.2f} s incl. warm-up and drain): {:.0f} messages in/s, {:.0f} "
-       "deliveries out/s",
-       p.measured_seconds, p.total_seconds, p.in_per_s, p.out_per_s);
+  line(
+      "messages: {} sent, {} accepted (reflected), {} deliveries, {} errors, {} lost, {} "
+      "incompletely delivered",
+      p.sent, p.accepted, p.deliveries, p.errors, p.lost, p.incomplete);
+  line(
+      "  measured {:.2f} s (of {:.2f} s incl. warm-up and drain): {:.0f} messages in/s, {:.0f} "
+      "deliveries out/s",
+      p.measured_seconds, p.total_seconds, p.in_per_s, p.out_per_s);
   line("  reflection latency: {}", p.reflection.summary());
-  line("  CPU while measured (100% = one core): salond {:.0f}%, salon_load {:.0f}%, everything else "
-       "on the machine {:.0f}%",
-       p.salond_cpu * 100, p.bench_cpu * 100, std::max(0.0, p.other_cpu * 100));
+  line(
+      "  CPU while measured (100% = one core): salond {:.0f}%, salon_load {:.0f}%, everything else "
+      "on the machine {:.0f}%",
+      p.salond_cpu * 100, p.bench_cpu * 100, std::max(0.0, p.other_cpu * 100));
 }
 
 int Report::finish(const Bench& b) {
   const double rooms = static_cast<double>(opts_.rooms);
   const double occ = static_cast<double>(b.world.occ.size());
-  const double per_room = (static_cast<double>(rss_loaded) - static_cast<double>(rss_provisioned)) / rooms;
+  const double per_room =
+      (static_cast<double>(rss_loaded) - static_cast<double>(rss_provisioned)) / rooms;
   const double per_occ = (static_cast<double>(rss_joined) - static_cast<double>(rss_loaded)) / occ;
   line("RSS KiB: start {} | provisioned {} | {} rooms loaded {} | {} joined {} | after load {}",
-       rss_start, rss_provisioned, opts_.rooms, rss_loaded, b.world.occ.size(), rss_joined, rss_after_load);
+       rss_start, rss_provisioned, opts_.rooms, rss_loaded, b.world.occ.size(), rss_joined,
+       rss_after_load);
   line("RSS per loaded idle room: {:.2f} KiB; per occupant: {:.2f} KiB", per_room, per_occ);
-  line("stanzas: {} in from salond, {} bytes in, {} bytes out, {} keepalive pings answered, {} unexpected",
-       b.link.stanzas_in, b.link.bytes_in, b.link.bytes_out, b.link.pings_answered, b.unexpected);
-  for (const auto& [phase, n] : b.errors) line("error stanzas in phase {}: {}", phase, n);
-  for (const auto& s : b.error_samples) line("  e.g. {}", s);
+  line(
+      "stanzas: {} in from salond, {} bytes in, {} bytes out, {} keepalive pings answered, {} "
+      "unexpected",
+      b.link.stanzas_in, b.link.bytes_in, b.link.bytes_out, b.link.pings_answered, b.unexpected);
+  for (const auto& [phase, n] : b.errors)
+    line("error stanzas in phase {}: {}", phase, n);
+  for (const auto& s : b.error_samples)
+    line("  e.g. {}", s);
 
   const double msgs = messages.in_per_s;
   const double join_p99 = join.latency.quantile(0.99) / 1e3;
@@ -96,8 +110,8 @@ int Report::finish(const Bench& b) {
   line("| affiliation-list IQ p99 < 2 ms | {:.3f} ms | {} |", iq_p99, verdict(iq_p99 < 2.0));
   line("| <= 2 KiB per loaded idle room | {:.2f} KiB | {} |", per_room, verdict(per_room <= 2.0));
 
-  const bool clean = !failed_ && b.total_errors() == 0 && messages.lost == 0 && messages.incomplete == 0 &&
-                     leave.finished;
+  const bool clean = !failed_ && b.total_errors() == 0 && messages.lost == 0 &&
+                     messages.incomplete == 0 && leave.finished;
   line("run {}", clean ? "clean: no errors, nothing lost" : "NOT clean (see above)");
   return clean ? 0 : 1;
 }

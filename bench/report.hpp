@@ -30,7 +30,8 @@ public:
   // The summary and the target table; the exit code (0 when the run had no errors).
   int finish(const Bench& b);
 
-  std::uint64_t rss_start = 0, rss_provisioned = 0, rss_loaded = 0, rss_joined = 0, rss_after_load = 0;
+  std::uint64_t rss_start = 0, rss_provisioned = 0, rss_loaded = 0, rss_joined = 0,
+                rss_after_load = 0;
   HttpPhase provision;
   RequestPhase load, join, affiliations, leave;
   LoadPhase messages;

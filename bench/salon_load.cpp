@@ -9,9 +9,9 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <utility>  // before Boost 1.74's awaitable.hpp, which uses std::exchange without it
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <utility>  // before Boost 1.74's awaitable.hpp, which uses std::exchange without it
 
 #include <cstdlib>
 #include <filesystem>
@@ -57,13 +57,16 @@ asio::awaitable<int> run(Bench& b, std::uint16_t http_port, const std::string& t
     co_return 1;
   }
   rep.rss_start = co_await idle_rss(b, 1.0);
-  rep.line("RSS idle, nothing loaded: {} KiB ({} threads)", rep.rss_start, thread_count(b.salond->pid()));
+  rep.line("RSS idle, nothing loaded: {} KiB ({} threads)", rep.rss_start,
+           thread_count(b.salond->pid()));
 
   rep.provision = co_await provision(b, http_port, token);
   rep.print_http("provision", rep.provision);
-  if (rep.provision.failed || rep.provision.ok != b.opts.rooms) co_return rep.fail("provisioning failed");
+  if (rep.provision.failed || rep.provision.ok != b.opts.rooms)
+    co_return rep.fail("provisioning failed");
   rep.rss_provisioned = co_await idle_rss(b, 1.0);
-  rep.line("RSS idle, {} rooms provisioned, none loaded: {} KiB", b.opts.rooms, rep.rss_provisioned);
+  rep.line("RSS idle, {} rooms provisioned, none loaded: {} KiB", b.opts.rooms,
+           rep.rss_provisioned);
 
   rep.load = co_await load_rooms(b);
   rep.print_requests("room load (disco#info, cold: read from PostgreSQL)", rep.load);
@@ -80,7 +83,8 @@ asio::awaitable<int> run(Bench& b, std::uint16_t http_port, const std::string& t
 
   rep.affiliations = co_await affiliation_queries(b);
   rep.print_requests("affiliation list (muc#admin get member)", rep.affiliations);
-  if (!rep.affiliations.finished || rep.affiliations.errors) co_return rep.fail("affiliation queries failed");
+  if (!rep.affiliations.finished || rep.affiliations.errors)
+    co_return rep.fail("affiliation queries failed");
 
   rep.messages = co_await message_load(b);
   rep.print_messages(rep.messages);
@@ -127,8 +131,14 @@ bool parse_args(int argc, char** argv, Options& o) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i], v;
     if (a == "--help" || a == "-h") return usage(), false;
-    if (a == "--keep") { o.keep = true; continue; }
-    if (a == "--archive") { o.archive = true; continue; }
+    if (a == "--keep") {
+      o.keep = true;
+      continue;
+    }
+    if (a == "--archive") {
+      o.archive = true;
+      continue;
+    }
     if (auto eq = a.find('='); eq != std::string::npos) {
       v = a.substr(eq + 1);
       a.resize(eq);
@@ -140,26 +150,46 @@ bool parse_args(int argc, char** argv, Options& o) {
     }
     auto num = [&v] { return static_cast<std::size_t>(std::stoull(v)); };
     try {
-      if (a == "--rooms") o.rooms = num();
-      else if (a == "--occupants") o.occupants = num();
-      else if (a == "--messages-per-occupant") o.messages_per_occupant = num();
-      else if (a == "--duration") o.duration = std::stod(v);
-      else if (a == "--warmup") o.warmup = std::stod(v);
-      else if (a == "--window") o.window = num();
-      else if (a == "--rate") o.rate = std::stod(v);
-      else if (a == "--body-bytes") o.body_bytes = num();
-      else if (a == "--join-window") o.join_window = num();
-      else if (a == "--iq-queries") o.iq_queries = num();
-      else if (a == "--iq-window") o.iq_window = num();
-      else if (a == "--load-window") o.load_window = num();
-      else if (a == "--http-connections") o.http_connections = num();
-      else if (a == "--salond") o.salond = v;
-      else if (a == "--pg") o.pg = v;
-      else if (a == "--salond-cpus") o.salond_cpus = v;
-      else if (a == "--bench-cpus") o.bench_cpus = v;
-      else if (a == "--log-level") o.log_level = v;
-      else if (a == "--workdir") o.workdir = v;
-      else if (a == "--domain") o.domain = v;
+      if (a == "--rooms")
+        o.rooms = num();
+      else if (a == "--occupants")
+        o.occupants = num();
+      else if (a == "--messages-per-occupant")
+        o.messages_per_occupant = num();
+      else if (a == "--duration")
+        o.duration = std::stod(v);
+      else if (a == "--warmup")
+        o.warmup = std::stod(v);
+      else if (a == "--window")
+        o.window = num();
+      else if (a == "--rate")
+        o.rate = std::stod(v);
+      else if (a == "--body-bytes")
+        o.body_bytes = num();
+      else if (a == "--join-window")
+        o.join_window = num();
+      else if (a == "--iq-queries")
+        o.iq_queries = num();
+      else if (a == "--iq-window")
+        o.iq_window = num();
+      else if (a == "--load-window")
+        o.load_window = num();
+      else if (a == "--http-connections")
+        o.http_connections = num();
+      else if (a == "--salond")
+        o.salond = v;
+      else if (a == "--pg")
+        o.pg = v;
+      else if (a == "--salond-cpus")
+        o.salond_cpus = v;
+      else if (a == "--bench-cpus")
+        o.bench_cpus = v;
+      else if (a == "--log-level")
+        o.log_level = v;
+      else if (a == "--workdir")
+        o.workdir = v;
+      else if (a == "--domain")
+        o.domain = v;
       else {
         std::cerr << "salon_load: unknown option " << a << " (--help)\n";
         return false;
@@ -179,8 +209,10 @@ bool parse_args(int argc, char** argv, Options& o) {
   }
   if (o.pg.empty())
     if (const char* e = std::getenv("SALON_PG_CONNINFO"); e && *e) o.pg = e;
-  if (o.pg.empty()) return std::cerr << "salon_load: --pg CONNINFO (or SALON_PG_CONNINFO) is required\n", false;
-  if (o.rooms == 0 || o.occupants == 0 || o.occupants > 200) return std::cerr << "salon_load: bad --rooms/--occupants\n", false;
+  if (o.pg.empty())
+    return std::cerr << "salon_load: --pg CONNINFO (or SALON_PG_CONNINFO) is required\n", false;
+  if (o.rooms == 0 || o.occupants == 0 || o.occupants > 200)
+    return std::cerr << "salon_load: bad --rooms/--occupants\n", false;
   if (o.iq_queries == 0) o.iq_queries = 1;
   return true;
 }
@@ -191,11 +223,13 @@ bool pin_self(const std::string& list) {
   std::size_t pos = 0;
   while (pos < list.size()) {
     const auto comma = list.find(',', pos);
-    const std::string item = list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    const std::string item =
+        list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
     const auto dash = item.find('-');
     const int lo = std::stoi(item.substr(0, dash));
     const int hi = dash == std::string::npos ? lo : std::stoi(item.substr(dash + 1));
-    for (int c = lo; c <= hi; ++c) CPU_SET(c, &set);
+    for (int c = lo; c <= hi; ++c)
+      CPU_SET(c, &set);
     if (comma == std::string::npos) break;
     pos = comma + 1;
   }
@@ -229,8 +263,8 @@ int main(int argc, char** argv) {
   const std::string secret = random_hex(16), token = random_hex(16);
   ComponentServer server(io, opts.domain, secret);
   server.start();
-  SalondConfig cfg{opts.domain, server.port(), secret, opts.pg,
-                   free_port(), token, opts.log_level, opts.archive};
+  SalondConfig cfg{opts.domain, server.port(), secret,         opts.pg,
+                   free_port(), token,         opts.log_level, opts.archive};
   const fs::path cfg_path = fs::path(opts.workdir) / "salond.toml";
   write_config(cfg_path, cfg);
   rep.line("work dir {}; salond {} (component port {}, http {})", opts.workdir, opts.salond,

@@ -48,7 +48,8 @@ Bench::Bench(asio::io_context& io_, Options opts_, World world_, ComponentServer
 void Bench::dispatch(const Stanza& s) {
   if (s.attr("type") == "error") {
     ++errors[phase];
-    if (error_samples.size() < 5) error_samples.push_back(fmt::format("[{}] {}", phase, s.raw.substr(0, 600)));
+    if (error_samples.size() < 5)
+      error_samples.push_back(fmt::format("[{}] {}", phase, s.raw.substr(0, 600)));
   }
   if (handler)
     handler(s);
@@ -58,11 +59,14 @@ void Bench::dispatch(const Stanza& s) {
 
 std::uint64_t Bench::total_errors() const {
   std::uint64_t n = 0;
-  for (const auto& [p, c] : errors) n += c;
+  for (const auto& [p, c] : errors)
+    n += c;
   return n;
 }
 
-void Bench::notify() { wake_.cancel(); }
+void Bench::notify() {
+  wake_.cancel();
+}
 
 bool Bench::broken() const {
   return link.closed() || (salond && const_cast<SalondProcess*>(salond)->exited().has_value());
@@ -82,17 +86,24 @@ asio::awaitable<bool> Bench::wait_until(std::function<bool()> pred, double timeo
 }
 
 asio::awaitable<void> Bench::sleep(double s) {
-  asio::steady_timer t(io, std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s)));
+  asio::steady_timer t(
+      io, std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s)));
   boost::system::error_code ec;
   co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }
 
 Windowed::Windowed(Bench& b, std::size_t n, std::size_t window,
                    std::function<std::string(std::size_t)> make)
-    : b_(b), n_(n), window_(std::max<std::size_t>(window, 1)), make_(std::move(make)),
-      start_(n), done_(n, false) {}
+    : b_(b),
+      n_(n),
+      window_(std::max<std::size_t>(window, 1)),
+      make_(std::move(make)),
+      start_(n),
+      done_(n, false) {}
 
-void Windowed::start() { fill(); }
+void Windowed::start() {
+  fill();
+}
 
 bool Windowed::complete(std::size_t i) {
   if (i >= sent_ || done_[i]) return false;

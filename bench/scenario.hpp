@@ -4,10 +4,10 @@
 // coroutine helpers the phases use to wait for conditions.
 #pragma once
 
-#include <utility>  // before Boost 1.74's awaitable.hpp, which uses std::exchange without it
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <utility>  // before Boost 1.74's awaitable.hpp, which uses std::exchange without it
 
 #include <cstdint>
 #include <functional>
@@ -25,27 +25,27 @@ namespace salon::bench {
 
 struct Options {
   std::size_t rooms = 1000;
-  std::size_t occupants = 3;             // per room
-  std::size_t messages_per_occupant = 0; // 0: until --duration
-  double duration = 10.0;                // message phase, seconds (warm-up included)
-  double warmup = 1.0;                   // excluded from rates and latencies
-  std::size_t window = 0;                // messages in flight (0: the default, 128)
-  double rate = 0;                       // > 0: open loop at this many messages/s
+  std::size_t occupants = 3;              // per room
+  std::size_t messages_per_occupant = 0;  // 0: until --duration
+  double duration = 10.0;                 // message phase, seconds (warm-up included)
+  double warmup = 1.0;                    // excluded from rates and latencies
+  std::size_t window = 0;                 // messages in flight (0: the default, 128)
+  double rate = 0;                        // > 0: open loop at this many messages/s
   std::size_t body_bytes = 64;
   std::size_t join_window = 8;
   std::size_t iq_queries = 5000;
   std::size_t iq_window = 1;
-  std::size_t load_window = 32;          // room loads (disco#info) in flight
+  std::size_t load_window = 32;  // room loads (disco#info) in flight
   std::size_t http_connections = 8;
-  std::string salond;                    // binary
-  std::string pg;                        // libpq conninfo
+  std::string salond;  // binary
+  std::string pg;      // libpq conninfo
   std::string domain = "rooms.localhost";
   std::string user_domain = "localhost";
-  std::string salond_cpus, bench_cpus;   // taskset -c lists; empty: not pinned
+  std::string salond_cpus, bench_cpus;  // taskset -c lists; empty: not pinned
   std::string log_level = "warn";
   std::string workdir;
   bool keep = false;
-  bool archive = false;                  // salond with [plugins.archive] (durable write path)
+  bool archive = false;  // salond with [plugins.archive] (durable write path)
 };
 
 struct RoomInfo {
@@ -61,7 +61,7 @@ struct OccupantInfo {
 struct World {
   std::string run_id;
   std::vector<RoomInfo> rooms;
-  std::vector<OccupantInfo> occ;  // room-major: index = room * occupants + k
+  std::vector<OccupantInfo> occ;                        // room-major: index = room * occupants + k
   std::unordered_map<std::string, std::size_t> by_jid;  // full JID -> occupant index
 
   static World make(const Options& o, std::string run_id);
@@ -105,7 +105,8 @@ private:
 // complete(i) when request i is answered. Requests are numbered 0..n-1.
 class Windowed {
 public:
-  Windowed(Bench& b, std::size_t n, std::size_t window, std::function<std::string(std::size_t)> make);
+  Windowed(Bench& b, std::size_t n, std::size_t window,
+           std::function<std::string(std::size_t)> make);
   void start();
   // Returns false when i was already complete (a duplicate answer).
   bool complete(std::size_t i);
@@ -132,12 +133,14 @@ struct HttpPhase {
   double seconds = 0;
   std::string first_failure;
 };
-boost::asio::awaitable<HttpPhase> provision(Bench& b, std::uint16_t http_port, const std::string& token);
-boost::asio::awaitable<HttpPhase> delete_projects(Bench& b, std::uint16_t http_port, const std::string& token);
+boost::asio::awaitable<HttpPhase> provision(Bench& b, std::uint16_t http_port,
+                                            const std::string& token);
+boost::asio::awaitable<HttpPhase> delete_projects(Bench& b, std::uint16_t http_port,
+                                                  const std::string& token);
 
 struct RequestPhase {
-  Latencies latency;         // request -> answer
-  Latencies latency2;        // joins: request -> subject (join sequence complete)
+  Latencies latency;   // request -> answer
+  Latencies latency2;  // joins: request -> subject (join sequence complete)
   std::size_t completed = 0, errors = 0;
   double seconds = 0;
   bool finished = false;

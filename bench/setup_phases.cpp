@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The phases around the message load: provisioning and deleting projects over HTTP, loading
 // rooms (disco#info), joins, affiliation-list queries and leaving.
-#include <utility>  // before Boost 1.74's awaitable.hpp, which uses std::exchange without it
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <utility>  // before Boost 1.74's awaitable.hpp, which uses std::exchange without it
 
 #include <memory>
 
@@ -22,7 +22,9 @@ bool self_presence(const Stanza& s) {
   return s.contains("code='110'") || s.contains("code=\"110\"");
 }
 
-double phase_timeout(std::size_t n) { return std::max(60.0, static_cast<double>(n) / 100.0); }
+double phase_timeout(std::size_t n) {
+  return std::max(60.0, static_cast<double>(n) / 100.0);
+}
 
 std::string project_json(const Bench& b, std::size_t r) {
   std::string members;
@@ -32,8 +34,9 @@ std::string project_json(const Bench& b, std::size_t r) {
     members += fmt::format(R"({{"jid":"{}","name":"{}","email":"{}@example.com","role":"{}"}})",
                            o.bare, o.nick, o.bare.substr(0, o.bare.find('@')), o.role);
   }
-  return fmt::format(R"({{"name":"Bench room {}","description":"salon_load run {}","members":[{}]}})",
-                     r, b.world.run_id, members);
+  return fmt::format(
+      R"({{"name":"Bench room {}","description":"salon_load run {}","members":[{}]}})", r,
+      b.world.run_id, members);
 }
 
 // Runs `per_room(client, r)` for every room over several keep-alive connections.
@@ -93,10 +96,10 @@ asio::awaitable<HttpPhase> delete_projects(Bench& b, std::uint16_t port, const s
 }
 
 // Runs a Windowed phase: `on` handles each stanza and returns the request it answers.
-static asio::awaitable<RequestPhase> run_windowed(Bench& b, std::string phase, std::size_t n,
-                                                  std::size_t window,
-                                                  std::function<std::string(std::size_t)> make,
-                                                  std::function<void(const Stanza&, Windowed&, RequestPhase&)> on) {
+static asio::awaitable<RequestPhase> run_windowed(
+    Bench& b, std::string phase, std::size_t n, std::size_t window,
+    std::function<std::string(std::size_t)> make,
+    std::function<void(const Stanza&, Windowed&, RequestPhase&)> on) {
   RequestPhase res;
   res.latency.reserve(n);
   Windowed w(b, n, window, std::move(make));
@@ -116,16 +119,19 @@ asio::awaitable<RequestPhase> load_rooms(Bench& b) {
   co_return co_await run_windowed(
       b, "load-rooms", b.opts.rooms, b.opts.load_window,
       [&b, occ](std::size_t r) {
-        return fmt::format("<iq type='get' id='d{}' from='{}' to='{}'><query "
-                           "xmlns='http://jabber.org/protocol/disco#info'/></iq>",
-                           r, b.world.occ[r * occ].jid, b.world.rooms[r].jid);
+        return fmt::format(
+            "<iq type='get' id='d{}' from='{}' to='{}'><query "
+            "xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+            r, b.world.occ[r * occ].jid, b.world.rooms[r].jid);
       },
       [](const Stanza& s, Windowed& w, RequestPhase& res) {
         if (s.name != "iq") return;
         const auto r = parse_seq(s.attr("id"), 'd');
         if (!r || !w.pending(*r)) return;
-        if (s.attr("type") == "error") ++res.errors;
-        else res.latency.add(Clock::now() - w.started(*r));
+        if (s.attr("type") == "error")
+          ++res.errors;
+        else
+          res.latency.add(Clock::now() - w.started(*r));
         w.complete(*r);
       });
 }
@@ -135,9 +141,10 @@ asio::awaitable<RequestPhase> join_all(Bench& b) {
   co_return co_await run_windowed(
       b, "join", b.world.occ.size(), b.opts.join_window,
       [&b](std::size_t i) {
-        return fmt::format("<presence from='{}' to='{}'><x xmlns='http://jabber.org/protocol/muc'>"
-                           "<history maxstanzas='0'/></x></presence>",
-                           b.world.occ[i].jid, b.world.occupant_jid_in_room(i));
+        return fmt::format(
+            "<presence from='{}' to='{}'><x xmlns='http://jabber.org/protocol/muc'>"
+            "<history maxstanzas='0'/></x></presence>",
+            b.world.occ[i].jid, b.world.occupant_jid_in_room(i));
       },
       [&b, &self_seen](const Stanza& s, Windowed& w, RequestPhase& res) {
         const auto it = b.world.by_jid.find(std::string(s.attr("to")));
@@ -162,7 +169,8 @@ asio::awaitable<RequestPhase> affiliation_queries(Bench& b) {
   const std::size_t occ = b.opts.occupants;
   // The items a member list must hold: the occupants whose role maps to 'member'.
   std::size_t members = 0;
-  for (std::size_t k = 0; k < occ; ++k) members += b.world.occ[k].role != "staff";
+  for (std::size_t k = 0; k < occ; ++k)
+    members += b.world.occ[k].role != "staff";
   std::vector<std::size_t> room_of(b.opts.iq_queries);
   std::uint64_t x = 88172645463325252ull;  // xorshift: rooms in random order, reproducibly
   for (auto& r : room_of) {
@@ -173,9 +181,10 @@ asio::awaitable<RequestPhase> affiliation_queries(Bench& b) {
       b, "affiliations", b.opts.iq_queries, b.opts.iq_window,
       [&b, &room_of, occ](std::size_t q) {
         const std::size_t r = room_of[q];
-        return fmt::format("<iq type='get' id='a{}' from='{}' to='{}'><query xmlns='{}'><item "
-                           "affiliation='member'/></query></iq>",
-                           q, b.world.occ[r * occ].jid, b.world.rooms[r].jid, kMucAdmin);
+        return fmt::format(
+            "<iq type='get' id='a{}' from='{}' to='{}'><query xmlns='{}'><item "
+            "affiliation='member'/></query></iq>",
+            q, b.world.occ[r * occ].jid, b.world.rooms[r].jid, kMucAdmin);
       },
       [members](const Stanza& s, Windowed& w, RequestPhase& res) {
         if (s.name != "iq") return;
@@ -183,7 +192,8 @@ asio::awaitable<RequestPhase> affiliation_queries(Bench& b) {
         if (!q || !w.pending(*q)) return;
         const auto now = Clock::now();
         std::size_t items = 0;
-        for (auto p = s.raw.find("<item"); p != std::string_view::npos; p = s.raw.find("<item", p + 5))
+        for (auto p = s.raw.find("<item"); p != std::string_view::npos;
+             p = s.raw.find("<item", p + 5))
           ++items;
         if (s.attr("type") != "result" || items != members)
           ++res.errors;

@@ -41,16 +41,18 @@ public:
   double max() { return quantile(1.0); }
   double mean() const {
     double s = 0;
-    for (double v : us_) s += v;
+    for (double v : us_)
+      s += v;
     return us_.empty() ? 0 : s / static_cast<double>(us_.size());
   }
 
   // "n=5000 p50=0.123 ms p90=... p99=... p99.9=... max=..."
   std::string summary() {
     if (us_.empty()) return "n=0";
-    return fmt::format("n={} mean={:.3f} p50={:.3f} p90={:.3f} p99={:.3f} p99.9={:.3f} max={:.3f} ms",
-                       count(), mean() / 1e3, quantile(0.5) / 1e3, quantile(0.9) / 1e3,
-                       quantile(0.99) / 1e3, quantile(0.999) / 1e3, max() / 1e3);
+    return fmt::format(
+        "n={} mean={:.3f} p50={:.3f} p90={:.3f} p99={:.3f} p99.9={:.3f} max={:.3f} ms", count(),
+        mean() / 1e3, quantile(0.5) / 1e3, quantile(0.9) / 1e3, quantile(0.99) / 1e3,
+        quantile(0.999) / 1e3, max() / 1e3);
   }
 
 private:

@@ -6,15 +6,18 @@
 namespace salon::bench {
 
 namespace {
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 // Splits a start tag "<name attrs...>" (or "/>") into its name and attribute text.
 void split_tag(std::string_view tag, std::string_view& name, std::string_view& head) {
   std::size_t i = 1;
-  while (i < tag.size() && !is_space(tag[i]) && tag[i] != '/' && tag[i] != '>') ++i;
+  while (i < tag.size() && !is_space(tag[i]) && tag[i] != '/' && tag[i] != '>')
+    ++i;
   name = tag.substr(1, i - 1);
-  std::size_t end = tag.size() - 1;               // the '>'
-  if (end > i && tag[end - 1] == '/') --end;      // self-closing
+  std::size_t end = tag.size() - 1;           // the '>'
+  if (end > i && tag[end - 1] == '/') --end;  // self-closing
   head = end > i ? tag.substr(i, end - i) : std::string_view();
 }
 }  // namespace
@@ -22,24 +25,32 @@ void split_tag(std::string_view tag, std::string_view& name, std::string_view& h
 std::string_view find_attr(std::string_view head, std::string_view key) {
   std::size_t i = 0;
   while (i < head.size()) {
-    while (i < head.size() && is_space(head[i])) ++i;
+    while (i < head.size() && is_space(head[i]))
+      ++i;
     const std::size_t k = i;
-    while (i < head.size() && head[i] != '=' && !is_space(head[i])) ++i;
+    while (i < head.size() && head[i] != '=' && !is_space(head[i]))
+      ++i;
     const std::string_view name = head.substr(k, i - k);
-    while (i < head.size() && (is_space(head[i]) || head[i] == '=')) ++i;
+    while (i < head.size() && (is_space(head[i]) || head[i] == '='))
+      ++i;
     if (i >= head.size()) break;
     const char q = head[i];
     if (q != '\'' && q != '"') break;
     const std::size_t v = ++i;
-    while (i < head.size() && head[i] != q) ++i;
+    while (i < head.size() && head[i] != q)
+      ++i;
     if (name == key) return head.substr(v, i - v);
     ++i;
   }
   return {};
 }
 
-std::string_view Stanza::attr(std::string_view key) const { return find_attr(head, key); }
-std::string_view StreamHeader::attr(std::string_view key) const { return find_attr(head, key); }
+std::string_view Stanza::attr(std::string_view key) const {
+  return find_attr(head, key);
+}
+std::string_view StreamHeader::attr(std::string_view key) const {
+  return find_attr(head, key);
+}
 
 std::span<char> StanzaScanner::prepare(std::size_t min) {
   // Bytes before `keep` are consumed: move the rest to the front, then make room.

@@ -52,8 +52,8 @@ private:
   Stanza view(std::size_t end) const;
 
   std::vector<char> buf_ = std::vector<char>(1 << 20);
-  std::size_t end_ = 0;        // one past the last buffered byte
-  std::size_t pos_ = 0;        // scan position; bytes before it are consumed (at depth <= 1)
+  std::size_t end_ = 0;  // one past the last buffered byte
+  std::size_t pos_ = 0;  // scan position; bytes before it are consumed (at depth <= 1)
   // The open stanza (depth >= 2): where it starts, its name and its attribute text.
   std::size_t stanza_start_ = 0, name_len_ = 0, head_start_ = 0, head_len_ = 0;
   int depth_ = 0;

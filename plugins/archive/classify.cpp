@@ -5,14 +5,10 @@ namespace salon::archive {
 
 std::string_view to_string(Kind k) {
   switch (k) {
-    case Kind::message:
-      return "message";
-    case Kind::subject:
-      return "subject";
-    case Kind::correction:
-      return "correction";
-    case Kind::retraction:
-      return "retraction";
+    case Kind::message: return "message";
+    case Kind::subject: return "subject";
+    case Kind::correction: return "correction";
+    case Kind::retraction: return "retraction";
   }
   return "message";
 }

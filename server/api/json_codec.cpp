@@ -5,14 +5,15 @@
 
 #include <nlohmann/json.hpp>
 
-
 namespace salon::api {
 
 namespace {
 
 using nlohmann::json;
 
-std::string_view type_name(const json& j) { return j.type_name(); }
+std::string_view type_name(const json& j) {
+  return j.type_name();
+}
 
 // A project body nests 3 levels. nlohmann's parser is iterative but other operations on a json
 // value recurse, so a 1 MB body of '[' must be refused before it becomes a value.
@@ -23,9 +24,12 @@ bool too_deep(std::string_view body) {
   bool in_string = false, escaped = false;
   for (char c : body) {
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
@@ -82,7 +86,9 @@ std::variant<ProjectInput, FieldError> read_project(const json& j) {
 }
 
 json member_json(const muc::AffiliationRecord& a) {
-  json m = {{"jid", a.jid}, {"name", a.nick}, {"role", a.role},
+  json m = {{"jid", a.jid},
+            {"name", a.nick},
+            {"role", a.role},
             {"affiliation", plugin::to_string(a.affiliation)}};
   if (!a.email.empty()) m["email"] = a.email;
   return m;

@@ -102,7 +102,9 @@ void ProjectsApi::add_routes(http::Server& server) {
   });
 }
 
-void ProjectsApi::reload(ApiSettings settings) { state_->settings = std::move(settings); }
+void ProjectsApi::reload(ApiSettings settings) {
+  state_->settings = std::move(settings);
+}
 
 void ProjectsApi::put(const http::Request& req, http::Respond respond) {
   put_project(state_, req, std::move(respond));
@@ -116,8 +118,7 @@ void ProjectsApi::remove(const http::Request& req, http::Respond respond) {
 
 namespace {
 
-void put_project(const StatePtr& s, const http::Request& req,
-                           http::Respond respond) {
+void put_project(const StatePtr& s, const http::Request& req, http::Respond respond) {
   if (auto r = refuse(s->settings, req)) return respond(*std::move(r));
   const auto id = id_param(req);
   if (auto e = validate_project_id(id)) return respond(bad_request(*e));
@@ -139,21 +140,19 @@ void put_project(const StatePtr& s, const http::Request& req,
       });
 }
 
-void get_project(const StatePtr& s, const http::Request& req,
-                           http::Respond respond) {
+void get_project(const StatePtr& s, const http::Request& req, http::Respond respond) {
   if (auto r = refuse(s->settings, req)) return respond(*std::move(r));
   const auto id = id_param(req);
   if (auto e = validate_project_id(id)) return respond(bad_request(*e));
-  s->store->load_room(id, [s, id, respond](std::optional<muc::RoomRecord> room,
-                                           muc::StoreError err) {
-    if (err) return respond(store_failed("reading", id, err));
-    if (!room) return respond(not_found(id));
-    respond(http::json(200, project_json(*room, s->domain)));
-  });
+  s->store->load_room(id,
+                      [s, id, respond](std::optional<muc::RoomRecord> room, muc::StoreError err) {
+                        if (err) return respond(store_failed("reading", id, err));
+                        if (!room) return respond(not_found(id));
+                        respond(http::json(200, project_json(*room, s->domain)));
+                      });
 }
 
-void remove_project(const StatePtr& s, const http::Request& req,
-                              http::Respond respond) {
+void remove_project(const StatePtr& s, const http::Request& req, http::Respond respond) {
   if (auto r = refuse(s->settings, req)) return respond(*std::move(r));
   const auto id = id_param(req);
   if (auto e = validate_project_id(id)) return respond(bad_request(*e));

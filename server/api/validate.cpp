@@ -35,7 +35,8 @@ std::string member_field(std::size_t i, std::string_view what) {
 std::optional<FieldError> check_project_name(const std::optional<std::string>& name) {
   if (!name || is_blank(*name)) return FieldError{"name", "name is required and must not be empty"};
   if (utf8_length(*name) > kMaxProjectNameChars)
-    return FieldError{"name", fmt::format("name is longer than {} characters", kMaxProjectNameChars)};
+    return FieldError{"name",
+                      fmt::format("name is longer than {} characters", kMaxProjectNameChars)};
   if (has_control(*name)) return FieldError{"name", "name must not contain control characters"};
   return std::nullopt;
 }
@@ -43,8 +44,8 @@ std::optional<FieldError> check_project_name(const std::optional<std::string>& n
 std::optional<FieldError> check_description(const std::optional<std::string>& d) {
   if (!d) return std::nullopt;
   if (utf8_length(*d) > kMaxDescriptionChars)
-    return FieldError{"description",
-                      fmt::format("description is longer than {} characters", kMaxDescriptionChars)};
+    return FieldError{"description", fmt::format("description is longer than {} characters",
+                                                 kMaxDescriptionChars)};
   if (has_control(*d, "\t\n\r"))
     return FieldError{"description", "description must not contain control characters"};
   return std::nullopt;
@@ -58,20 +59,22 @@ bool plausible_domain(std::string_view d) {
     return d.substr(1, d.size() - 2).find_first_not_of("0123456789abcdefABCDEF:.") ==
            std::string_view::npos;
   for (unsigned char c : d)
-    if (c < 0x80 && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                      (c >= '0' && c <= '9') || c == '-' || c == '.'))
+    if (c < 0x80 && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '.'))
       return false;
   return true;
 }
 
 // A member's JID: a bare user JID (local@domain), normalised.
-std::variant<std::string, FieldError> check_jid(std::size_t i, const std::optional<std::string>& s) {
+std::variant<std::string, FieldError> check_jid(std::size_t i,
+                                                const std::optional<std::string>& s) {
   const auto field = member_field(i, "jid");
   if (!s || s->empty()) return FieldError{field, "jid is required"};
   const auto jid = Jid::parse(*s);
   if (!jid || !plausible_domain(jid->domain()))
     return FieldError{field, fmt::format("'{}' is not a valid JID", *s)};
-  if (!jid->is_bare()) return FieldError{field, fmt::format("'{}' must be a bare JID (no resource)", *s)};
+  if (!jid->is_bare())
+    return FieldError{field, fmt::format("'{}' must be a bare JID (no resource)", *s)};
   if (jid->local().empty())
     return FieldError{field, fmt::format("'{}' must be a user JID (user@domain)", *s)};
   return jid->bare_str();
@@ -85,7 +88,8 @@ std::variant<std::string, FieldError> check_nick(std::size_t i, const std::optio
   if (utf8_length(*s) > max_chars)
     return FieldError{field, fmt::format("name is longer than {} characters", max_chars)};
   auto nick = Jid::resourceprep(*s);
-  if (!nick) return FieldError{field, "name is not usable as a room nickname (resourceprep failed)"};
+  if (!nick)
+    return FieldError{field, "name is not usable as a room nickname (resourceprep failed)"};
   if (utf8_length(*nick) > max_chars)
     return FieldError{field, fmt::format("name is longer than {} characters", max_chars)};
   return *std::move(nick);
@@ -110,7 +114,8 @@ std::variant<muc::Affiliation, FieldError> check_role(std::size_t i,
   const auto it = rules.role_affiliations.find(*role);
   if (it == rules.role_affiliations.end()) {
     std::string known;
-    for (const auto& [r, a] : rules.role_affiliations) known += (known.empty() ? "" : ", ") + r;
+    for (const auto& [r, a] : rules.role_affiliations)
+      known += (known.empty() ? "" : ", ") + r;
     return FieldError{field, fmt::format("unknown role '{}' (known: {})", *role, known)};
   }
   return it->second;
@@ -156,7 +161,8 @@ RulesBuild make_rules(const std::map<std::string, std::string>& role_affiliation
 std::optional<FieldError> validate_project_id(std::string_view id) {
   if (id.empty()) return FieldError{"id", "the project id must not be empty"};
   if (id.size() > kMaxProjectIdBytes)
-    return FieldError{"id", fmt::format("the project id is longer than {} bytes", kMaxProjectIdBytes)};
+    return FieldError{"id",
+                      fmt::format("the project id is longer than {} bytes", kMaxProjectIdBytes)};
   for (char c : id)
     if (!id_char(c))
       return FieldError{"id", "the project id may only contain a-z, 0-9, '.', '_' and '-'"};

@@ -11,14 +11,17 @@ ApiRoutes::ApiRoutes(muc::RoomStore& store, muc::Service& service, http::Server&
                      const config::Config& config)
     : api_(std::make_unique<api::ProjectsApi>(
           store, config.component.domain,
-          api::ProjectHooks{[&service](const muc::RoomRecord& r) { service.project_changed(r); },
-                            [&service](const std::string& local) { service.project_deleted(local); }},
+          api::ProjectHooks{
+              [&service](const muc::RoomRecord& r) { service.project_changed(r); },
+              [&service](const std::string& local) { service.project_deleted(local); }},
           api::settings_from(config))) {
   api_->add_routes(http);
 }
 
 ApiRoutes::~ApiRoutes() = default;
 
-void ApiRoutes::reload(const config::Config& config) { api_->reload(api::settings_from(config)); }
+void ApiRoutes::reload(const config::Config& config) {
+  api_->reload(api::settings_from(config));
+}
 
 }  // namespace salon::app

@@ -54,12 +54,16 @@ public:
   explicit LinkSink(Counter& dropped) : dropped_(dropped) {}
   void attach(xmpp::Link* link) { link_ = link; }
   void send(Element stanza) override {
-    if (link_) link_->send(std::move(stanza));
-    else dropped_.inc();
+    if (link_)
+      link_->send(std::move(stanza));
+    else
+      dropped_.inc();
   }
   void send_serialised(std::string xml, std::string_view kind) override {
-    if (link_) link_->send_raw(std::move(xml), kind);
-    else dropped_.inc();
+    if (link_)
+      link_->send_raw(std::move(xml), kind);
+    else
+      dropped_.inc();
   }
 
 private:
@@ -95,8 +99,8 @@ struct Daemon::Impl final : xmpp::LinkEvents {
       return exit_config;
     }
     store = std::make_unique<store::PgRoomStore>(*database);
-    service = std::make_unique<muc::Service>(muc::ServiceDeps{
-        io, sink, metrics, *store, database.get(), http_server.get(), config});
+    service = std::make_unique<muc::Service>(
+        muc::ServiceDeps{io, sink, metrics, *store, database.get(), http_server.get(), config});
     link = std::make_unique<xmpp::Link>(io, link_settings(config), metrics, *this);
     sink->attach(link.get());
     health = std::make_unique<Health>(io, metrics, *http_server, *link, *database);
@@ -198,7 +202,7 @@ struct Daemon::Impl final : xmpp::LinkEvents {
   }
 
   config::Config config;
-  Metrics metrics;          // outlives io: handlers destroyed with io may still count
+  Metrics metrics;  // outlives io: handlers destroyed with io may still count
   asio::io_context io{1};
   asio::signal_set signals, hup;
   asio::steady_timer shutdown_deadline;
@@ -239,6 +243,8 @@ void Daemon::Impl::reload() {
 
 Daemon::Daemon(config::Config config) : impl_(std::make_unique<Impl>(std::move(config))) {}
 Daemon::~Daemon() = default;
-int Daemon::run() { return impl_->run(); }
+int Daemon::run() {
+  return impl_->run();
+}
 
 }  // namespace salon::app

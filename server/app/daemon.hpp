@@ -13,9 +13,9 @@ namespace salon::app {
 
 enum ExitCode : int {
   exit_ok = 0,
-  exit_config = 1,       // bad config or command line, HTTP listen failed
-  exit_link_fatal = 2,   // the XMPP server rejected us (e.g. wrong component secret)
-  exit_migration = 3,    // a schema migration failed
+  exit_config = 1,      // bad config or command line, HTTP listen failed
+  exit_link_fatal = 2,  // the XMPP server rejected us (e.g. wrong component secret)
+  exit_migration = 3,   // a schema migration failed
 };
 
 class Daemon {

@@ -15,8 +15,8 @@ namespace {
 constexpr std::chrono::milliseconds kTick{250};
 }
 
-Health::Health(boost::asio::io_context& io, Metrics& metrics, http::Server& http,
-               xmpp::Link& link, db::Database& database)
+Health::Health(boost::asio::io_context& io, Metrics& metrics, http::Server& http, xmpp::Link& link,
+               db::Database& database)
     : timer_(io),
       lag_(metrics.gauge("salon_event_loop_lag_seconds",
                          "How late the event loop ran a 250 ms timer, last tick")),
@@ -31,13 +31,13 @@ Health::Health(boost::asio::io_context& io, Metrics& metrics, http::Server& http
     if (!xmpp_up) down += "\"xmpp\"";
     if (!pg_up) down += fmt::format("{}\"postgresql\"", down.empty() ? "" : ",");
     const auto state = [](bool up) { return up ? "\"up\"" : "\"down\""; };
-    const std::string checks = fmt::format("\"checks\":{{\"xmpp\":{},\"postgresql\":{}}}",
-                                           state(xmpp_up), state(pg_up));
+    const std::string checks =
+        fmt::format("\"checks\":{{\"xmpp\":{},\"postgresql\":{}}}", state(xmpp_up), state(pg_up));
     if (down.empty())
       respond(http::json(200, fmt::format("{{\"status\":\"ready\",{}}}\n", checks)));
     else
-      respond(http::json(503, fmt::format("{{\"status\":\"not ready\",\"down\":[{}],{}}}\n", down,
-                                          checks)));
+      respond(http::json(
+          503, fmt::format("{{\"status\":\"not ready\",\"down\":[{}],{}}}\n", down, checks)));
   });
   http.route("GET", "/metrics", [&metrics](const http::Request&, http::Respond respond) {
     respond(http::Response{200, "text/plain; version=0.0.4; charset=utf-8", {}, metrics.render()});

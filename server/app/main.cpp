@@ -40,12 +40,15 @@ std::optional<Options> parse_args(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
-    if (auto v = value_of("--config", argc, argv, i)) o.config_path = *v;
+    if (auto v = value_of("--config", argc, argv, i))
+      o.config_path = *v;
     else if (auto v2 = value_of("--check-config", argc, argv, i)) {
       o.config_path = *v2;
       o.check_only = true;
-    } else if (auto v3 = value_of("--log-format", argc, argv, i)) o.log_format = *v3;
-    else if (auto v4 = value_of("--log-level", argc, argv, i)) o.log_level = *v4;
+    } else if (auto v3 = value_of("--log-format", argc, argv, i))
+      o.log_format = *v3;
+    else if (auto v4 = value_of("--log-level", argc, argv, i))
+      o.log_level = *v4;
     else {
       std::fprintf(stderr, "salond: unknown argument '%.*s'\n%.*s", static_cast<int>(arg.size()),
                    arg.data(), static_cast<int>(kUsage.size()), kUsage.data());
@@ -62,8 +65,10 @@ std::optional<Options> parse_args(int argc, char** argv) {
 // Command-line flags win over the file.
 bool apply_logging(const Options& o, salon::config::Config& c) {
   if (o.log_format) {
-    if (*o.log_format == "json") c.log.format = salon::config::LogFormat::json;
-    else if (*o.log_format == "text") c.log.format = salon::config::LogFormat::text;
+    if (*o.log_format == "json")
+      c.log.format = salon::config::LogFormat::json;
+    else if (*o.log_format == "text")
+      c.log.format = salon::config::LogFormat::text;
     else {
       std::fprintf(stderr, "salond: --log-format must be text or json\n");
       return false;

@@ -5,9 +5,15 @@
 
 namespace salon::app {
 
-void notify_ready() { sd_notify(0, "READY=1\nSTATUS=XMPP link authenticated"); }
-void notify_stopping() { sd_notify(0, "STOPPING=1"); }
-void notify_watchdog() { sd_notify(0, "WATCHDOG=1"); }
+void notify_ready() {
+  sd_notify(0, "READY=1\nSTATUS=XMPP link authenticated");
+}
+void notify_stopping() {
+  sd_notify(0, "STOPPING=1");
+}
+void notify_watchdog() {
+  sd_notify(0, "WATCHDOG=1");
+}
 
 std::chrono::microseconds watchdog_interval() {
   std::uint64_t usec = 0;

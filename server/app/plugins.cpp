@@ -17,8 +17,8 @@ std::optional<std::string> add_enabled_plugins(muc::Service& service, const conf
     for (const auto& f : available)
       if (f.name == name) factory = &f;
     if (!factory)
-      return fmt::format("{}:{}: [plugins.{}]: no such plugin in this build", c.path,
-                         section.line, name);
+      return fmt::format("{}:{}: [plugins.{}]: no such plugin in this build", c.path, section.line,
+                         name);
     if (!section.enabled) {
       log::info("plugin", "{} is disabled", name);
       continue;

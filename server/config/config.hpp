@@ -16,10 +16,10 @@ namespace salon::config {
 enum class LogFormat { text, json };
 
 struct Component {
-  std::string domain;                   // e.g. rooms.example.com
+  std::string domain;  // e.g. rooms.example.com
   std::string server_host = "127.0.0.1";
   std::uint16_t server_port = 5347;
-  std::string secret;                   // resolved from secret / secret_env / secret_file
+  std::string secret;  // resolved from secret / secret_env / secret_file
   std::chrono::milliseconds keepalive_interval{10000};  // XEP-0199 ping to the server
   std::chrono::milliseconds keepalive_timeout{20000};   // no answer -> link declared dead
   std::chrono::milliseconds reconnect_initial{100};
@@ -27,18 +27,18 @@ struct Component {
 };
 
 struct Database {
-  std::string conninfo;                 // libpq connection string (conninfo / conninfo_env)
+  std::string conninfo;  // libpq connection string (conninfo / conninfo_env)
   std::chrono::milliseconds health_interval{1000};
 };
 
 struct Http {
   std::string listen_address = "127.0.0.1";
   std::uint16_t listen_port = 8480;
-  std::string api_token;                // api_token / api_token_env / api_token_file
+  std::string api_token;  // api_token / api_token_env / api_token_file
 };
 
 struct Log {
-  std::string level = "info";           // trace|debug|info|warn|error
+  std::string level = "info";  // trace|debug|info|warn|error
   LogFormat format = LogFormat::text;
 };
 
@@ -52,7 +52,7 @@ struct Muc {
   std::size_t max_body_chars = 10000;
   std::size_t max_occupants = 200;
   std::size_t max_nick_chars = 64;
-  double messages_per_second = 10.0;    // per occupant, token bucket
+  double messages_per_second = 10.0;  // per occupant, token bucket
   double message_burst = 20.0;
   std::chrono::seconds idle_unload{300};  // an empty room is unloaded after this
 };

@@ -38,13 +38,13 @@ struct Member {
 // Collects every error; the one reported is the earliest in the file (see first()), so the
 // answer does not depend on the order in which sections are checked.
 class Errors {
- public:
+public:
   // `missing`: a required key is absent (`line` is then its table's header, or 0).
   void add(std::string key, int line, std::string message, bool missing = false);
   [[nodiscard]] bool empty() const { return errors_.empty(); }
   [[nodiscard]] Error first() const;
 
- private:
+private:
   struct Entry {
     Error error;
     bool missing;
@@ -62,7 +62,7 @@ struct Context {
 // Reads one table of the schema: typed getters mark keys as known; finish() reports the rest
 // as unknown. Values that fail a check are left at their defaults (the error is recorded).
 class Section {
- public:
+public:
   Section(const Node* table, std::string prefix, Context& context);
 
   [[nodiscard]] std::string dotted(std::string_view key) const;
@@ -96,7 +96,7 @@ class Section {
   void missing(std::string_view key, std::string message);  // reported at the table's header
   void finish();                                            // every member not asked for is unknown
 
- private:
+private:
   const Node* typed(std::string_view key, Node::Kind kind, std::string_view expected);
   void resolve_env(const Member& m, std::string_view key, std::string& out);
   void resolve_file(const Member& m, std::string_view key, std::string& out);

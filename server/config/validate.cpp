@@ -191,14 +191,10 @@ void read_muc(const Node* t, Context& ctx, Muc& m) {
 // a kind the Value variant can hold.
 std::optional<Value> plugin_value(const Node& n, std::string& why) {
   switch (n.kind) {
-    case Node::Kind::boolean:
-      return Value(n.boolean);
-    case Node::Kind::integer:
-      return Value(n.integer);
-    case Node::Kind::floating:
-      return Value(n.floating);
-    case Node::Kind::string:
-      return Value(n.string);
+    case Node::Kind::boolean: return Value(n.boolean);
+    case Node::Kind::integer: return Value(n.integer);
+    case Node::Kind::floating: return Value(n.floating);
+    case Node::Kind::string: return Value(n.string);
     case Node::Kind::array: {
       std::vector<std::string> v;
       for (const Node& item : n.items) {
@@ -210,8 +206,7 @@ std::optional<Value> plugin_value(const Node& n, std::string& why) {
       }
       return Value(std::move(v));
     }
-    default:
-      break;
+    default: break;
   }
   why = fmt::format(
       "unsupported value type {} (plugin settings are boolean, integer, float, "

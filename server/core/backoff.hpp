@@ -19,7 +19,10 @@ public:
   std::chrono::milliseconds next();
   // The un-jittered delay the next call is based on (tests).
   [[nodiscard]] std::chrono::milliseconds base() const { return current_; }
-  void reset() { current_ = initial_; attempts_ = 0; }
+  void reset() {
+    current_ = initial_;
+    attempts_ = 0;
+  }
   [[nodiscard]] unsigned attempts() const { return attempts_; }
 
 private:

@@ -40,7 +40,9 @@ void Element::remove_attr(std::string_view key) {
   std::erase_if(attrs_, [&](const auto& kv) { return kv.first == key; });
 }
 
-Element& Element::add_child(Element child) { return children_.emplace_back(std::move(child)); }
+Element& Element::add_child(Element child) {
+  return children_.emplace_back(std::move(child));
+}
 
 Element& Element::add_child(std::string name, std::string_view xmlns) {
   return children_.emplace_back(std::move(name), xmlns);
@@ -120,7 +122,8 @@ void Element::append_xml(std::string& out) const {
   }
   out += '>';
   append_xml_escaped(out, text_);
-  for (const auto& c : children_) c.append_xml(out);
+  for (const auto& c : children_)
+    c.append_xml(out);
   out += "</";
   out += name_;
   out += '>';

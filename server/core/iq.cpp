@@ -34,8 +34,10 @@ IqResponder::IqResponder(IqResponder&& other) noexcept
 IqResponder::~IqResponder() {
   if (moved_from_ || answered_) return;
   if (counters_.unanswered) counters_.unanswered->inc();
-  log::error("iq", "IQ id='{}' from {} to {} was not answered by its handler; replying "
-             "internal-server-error", id_, from_, to_);
+  log::error("iq",
+             "IQ id='{}' from {} to {} was not answered by its handler; replying "
+             "internal-server-error",
+             id_, from_, to_);
   try {
     error(errors::internal_server_error("request was not answered"));
   } catch (...) {

@@ -37,9 +37,9 @@ public:
 };
 
 struct IqCounters {
-  Counter* errors_sent = nullptr;        // salon_iq_errors_sent_total (any error reply)
-  Counter* unanswered = nullptr;         // salon_iq_unanswered_total (guard had to answer)
-  Counter* double_answers = nullptr;     // salon_iq_double_answers_total
+  Counter* errors_sent = nullptr;     // salon_iq_errors_sent_total (any error reply)
+  Counter* unanswered = nullptr;      // salon_iq_unanswered_total (guard had to answer)
+  Counter* double_answers = nullptr;  // salon_iq_double_answers_total
 };
 
 class IqResponder {
@@ -75,8 +75,8 @@ private:
 enum class IqTarget { service, room, occupant };
 
 struct IqRequest {
-  const Element& iq;          // the whole <iq/>
-  const Element* payload;     // its first child element (nullptr when none)
+  const Element& iq;       // the whole <iq/>
+  const Element* payload;  // its first child element (nullptr when none)
   IqTarget target;
 };
 

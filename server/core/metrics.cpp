@@ -35,8 +35,8 @@ Histogram::Histogram(std::vector<double> bounds)
 void Histogram::observe(double v) {
   // First bound >= v (buckets are "less than or equal"). Written as !(b >= v) so that NaN
   // lands in +Inf, as in the Go client, rather than in the first (fastest) bucket.
-  const auto it = std::partition_point(bounds_.begin(), bounds_.end(),
-                                       [v](double b) { return !(b >= v); });
+  const auto it =
+      std::partition_point(bounds_.begin(), bounds_.end(), [v](double b) { return !(b >= v); });
   buckets_[static_cast<std::size_t>(it - bounds_.begin())].fetch_add(1, std::memory_order_relaxed);
   double cur = sum_.load(std::memory_order_relaxed);
   while (!sum_.compare_exchange_weak(cur, cur + v, std::memory_order_relaxed)) {
@@ -46,23 +46,28 @@ void Histogram::observe(double v) {
 
 std::vector<std::uint64_t> Histogram::bucket_counts() const {
   std::vector<std::uint64_t> out(bounds_.size() + 1);
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = buckets_[i].load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out[i] = buckets_[i].load(std::memory_order_relaxed);
   return out;
 }
 
 std::vector<double> latency_buckets() {
   return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-          0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,     10};
+          0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 }
 
 namespace {
 std::string escape_label(std::string_view v) {
   std::string out;
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -81,9 +86,12 @@ std::string format_value(double v) {
 std::string escape_help(std::string_view v) {
   std::string out;
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -91,8 +99,8 @@ std::string escape_help(std::string_view v) {
 bool valid_name(std::string_view n, bool colon_ok) {
   if (n.empty() || (n[0] >= '0' && n[0] <= '9')) return false;
   return std::all_of(n.begin(), n.end(), [colon_ok](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || (colon_ok && c == ':');
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           (colon_ok && c == ':');
   });
 }
 
@@ -109,8 +117,10 @@ void check_names(std::string_view name, const Labels& labels, bool histogram) {
 // The same series as both a set gauge and a gauge_fn would be rendered twice, which a scraper
 // rejects as a duplicate sample; the gauge_fn wins and the set gauge is not rendered.
 void warn_gauge_twice(std::string_view name, const std::string& key) {
-  log::warn("metrics", "{}{} is registered both as a gauge and as a gauge_fn; only the gauge_fn "
-            "is exported", name, key);
+  log::warn("metrics",
+            "{}{} is registered both as a gauge and as a gauge_fn; only the gauge_fn "
+            "is exported",
+            name, key);
 }
 
 std::string with_label(const std::string& rendered, std::string_view key, std::string_view val) {
@@ -133,7 +143,8 @@ std::string render_labels(const Labels& labels) {
 Metrics::Family& Metrics::family(std::string_view name, std::string_view help, Kind kind) {
   auto it = families_.find(name);
   if (it == families_.end())
-    it = families_.emplace(std::string(name), Family{kind, std::string(help), {}, {}, {}, {}}).first;
+    it =
+        families_.emplace(std::string(name), Family{kind, std::string(help), {}, {}, {}, {}}).first;
   else if (it->second.kind != kind)
     throw std::logic_error(fmt::format("metric {} registered with two kinds", name));
   return it->second;
@@ -184,11 +195,13 @@ std::string Metrics::render() const {
     static constexpr std::string_view kinds[] = {"counter", "gauge", "histogram"};
     out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, escape_help(f.help), name,
                        kinds[static_cast<int>(f.kind)]);
-    for (const auto& [l, c] : f.counters) out += fmt::format("{}{} {}\n", name, l, c->value());
+    for (const auto& [l, c] : f.counters)
+      out += fmt::format("{}{} {}\n", name, l, c->value());
     for (const auto& [l, g] : f.gauges) {
       if (!f.gauge_fns.count(l)) out += fmt::format("{}{} {}\n", name, l, format_value(g->value()));
     }
-    for (const auto& [l, fn] : f.gauge_fns) out += fmt::format("{}{} {}\n", name, l, format_value(fn()));
+    for (const auto& [l, fn] : f.gauge_fns)
+      out += fmt::format("{}{} {}\n", name, l, format_value(fn()));
     for (const auto& [l, h] : f.histograms) {
       const auto counts = h->bucket_counts();
       std::uint64_t cum = 0;

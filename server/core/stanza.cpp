@@ -25,8 +25,10 @@ Element StanzaError::to_element() const {
 }
 
 namespace errors {
-#define SALON_ERROR(fn, type, cond) \
-  StanzaError fn(std::string text) { return StanzaError::make(ErrorType::type, cond, std::move(text)); }
+#define SALON_ERROR(fn, type, cond)                                   \
+  StanzaError fn(std::string text) {                                  \
+    return StanzaError::make(ErrorType::type, cond, std::move(text)); \
+  }
 SALON_ERROR(bad_request, modify, "bad-request")
 SALON_ERROR(conflict, cancel, "conflict")
 SALON_ERROR(feature_not_implemented, cancel, "feature-not-implemented")
@@ -66,7 +68,9 @@ Element make_error_reply(const Element& stanza, const StanzaError& err) {
   return r;
 }
 
-Element make_iq_result(const Element& iq) { return swapped_reply(iq, "result"); }
+Element make_iq_result(const Element& iq) {
+  return swapped_reply(iq, "result");
+}
 
 std::string_view error_condition(const Element& stanza) {
   const Element* e = stanza.child("error");

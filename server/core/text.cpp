@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/text.hpp"
 
+#include <locale.h>
 #include <algorithm>
 #include <cwctype>
-#include <locale.h>
 
 namespace salon {
 

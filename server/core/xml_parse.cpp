@@ -33,7 +33,8 @@ private:
            c != '\0';
   }
   void skip_space() {
-    while (!eof() && space(peek())) ++pos_;
+    while (!eof() && space(peek()))
+      ++pos_;
   }
   // Whitespace, comments and processing instructions outside the root element.
   void skip_misc() {
@@ -53,7 +54,8 @@ private:
 
   std::string name() {
     const auto start = pos_;
-    while (!eof() && name_char(peek())) ++pos_;
+    while (!eof() && name_char(peek()))
+      ++pos_;
     return std::string(s_.substr(start, pos_ - start));
   }
 
@@ -86,20 +88,29 @@ private:
       const auto semi = s_.find(';', pos_);
       if (semi == std::string_view::npos || semi - pos_ > 12) return false;
       const std::string_view ent = s_.substr(pos_ + 1, semi - pos_ - 1);
-      if (ent == "amp") out += '&';
-      else if (ent == "lt") out += '<';
-      else if (ent == "gt") out += '>';
-      else if (ent == "quot") out += '"';
-      else if (ent == "apos") out += '\'';
+      if (ent == "amp")
+        out += '&';
+      else if (ent == "lt")
+        out += '<';
+      else if (ent == "gt")
+        out += '>';
+      else if (ent == "quot")
+        out += '"';
+      else if (ent == "apos")
+        out += '\'';
       else if (ent.size() > 1 && ent[0] == '#') {
         std::uint32_t cp = 0;
         const bool hex = ent[1] == 'x';
         for (char c : ent.substr(hex ? 2 : 1)) {
           int d;
-          if (c >= '0' && c <= '9') d = c - '0';
-          else if (hex && c >= 'a' && c <= 'f') d = c - 'a' + 10;
-          else if (hex && c >= 'A' && c <= 'F') d = c - 'A' + 10;
-          else return false;
+          if (c >= '0' && c <= '9')
+            d = c - '0';
+          else if (hex && c >= 'a' && c <= 'f')
+            d = c - 'a' + 10;
+          else if (hex && c >= 'A' && c <= 'F')
+            d = c - 'A' + 10;
+          else
+            return false;
           cp = cp * (hex ? 16 : 10) + static_cast<std::uint32_t>(d);
           if (cp > 0x10FFFF) return false;
         }
@@ -176,6 +187,8 @@ private:
 
 }  // namespace
 
-std::optional<Element> parse_xml(std::string_view text) { return Parser(text).document(); }
+std::optional<Element> parse_xml(std::string_view text) {
+  return Parser(text).document();
+}
 
 }  // namespace salon

@@ -20,7 +20,8 @@ OptionsPtr parse(std::string_view conninfo) {
   if (!opts) {
     std::string message = err ? err : "out of memory";
     PQfreemem(err);
-    while (!message.empty() && message.back() == '\n') message.pop_back();
+    while (!message.empty() && message.back() == '\n')
+      message.pop_back();
     throw std::invalid_argument("invalid PostgreSQL conninfo: " + message);
   }
   return opts;
@@ -43,12 +44,16 @@ std::string merge(std::string_view conninfo, const ConninfoOptions& extra, bool 
     if (o->val) values.emplace_back(o->keyword, o->val);
   for (const auto& [key, value] : extra) {
     bool known = false;
-    for (const PQconninfoOption* o = opts.get(); o->keyword; ++o) known |= key == o->keyword;
+    for (const PQconninfoOption* o = opts.get(); o->keyword; ++o)
+      known |= key == o->keyword;
     if (!known) throw std::invalid_argument("unknown PostgreSQL conninfo keyword: " + key);
     auto it = values.begin();
-    while (it != values.end() && it->first != key) ++it;
-    if (it == values.end()) values.emplace_back(key, value);
-    else if (override) it->second = value;
+    while (it != values.end() && it->first != key)
+      ++it;
+    if (it == values.end())
+      values.emplace_back(key, value);
+    else if (override)
+      it->second = value;
   }
   std::string out;
   for (const auto& [key, value] : values) {

@@ -9,7 +9,8 @@ namespace salon::db {
 namespace detail {
 
 std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r'))
+    s.pop_back();
   return s;
 }
 
@@ -27,17 +28,17 @@ DbMetrics::DbMetrics(Metrics& m)
       batch_size(m.histogram("salon_db_write_batch_size",
                              "Write jobs per committed PostgreSQL transaction (group commit)",
                              {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000})),
-      commit_duration(m.histogram("salon_db_commit_duration_seconds",
-                                  "Time taken by COMMIT of a write batch")),
+      commit_duration(
+          m.histogram("salon_db_commit_duration_seconds", "Time taken by COMMIT of a write batch")),
       write_latency(m.histogram("salon_db_write_latency_seconds",
                                 "From queueing a durable write to its completion")),
       up(m.gauge("salon_db_up", "1 when the last PostgreSQL health check succeeded")),
       connect_errors(m.counter("salon_db_errors_total", "PostgreSQL errors by operation",
                                {{"op", "connect"}})),
-      query_errors(m.counter("salon_db_errors_total", "PostgreSQL errors by operation",
-                             {{"op", "query"}})),
-      write_errors(m.counter("salon_db_errors_total", "PostgreSQL errors by operation",
-                             {{"op", "write"}})),
+      query_errors(
+          m.counter("salon_db_errors_total", "PostgreSQL errors by operation", {{"op", "query"}})),
+      write_errors(
+          m.counter("salon_db_errors_total", "PostgreSQL errors by operation", {{"op", "write"}})),
       health_errors(m.counter("salon_db_errors_total", "PostgreSQL errors by operation",
                               {{"op", "health"}})) {}
 
@@ -45,8 +46,8 @@ Engine::Engine(boost::asio::io_context& io_, Metrics& m, Options opts)
     : io(io_),
       options(std::move(opts)),
       conninfo(conninfo_with_defaults(
-          options.conninfo,
-          {{"connect_timeout", std::to_string(std::max<long>(2, options.connect_timeout.count()))}})),
+          options.conninfo, {{"connect_timeout", std::to_string(std::max<long>(
+                                                     2, options.connect_timeout.count()))}})),
       metrics(m),
       schema(options.schema_dir ? SchemaState::pending : SchemaState::ready) {
   loop->up_gauge = &metrics.up;
@@ -86,7 +87,9 @@ Database::Database(boost::asio::io_context& io, Metrics& metrics, Options option
     e.threads.emplace_back(detail::run_reader, std::ref(e), i);
 }
 
-Database::~Database() { stop(); }
+Database::~Database() {
+  stop();
+}
 
 void Database::stop() {
   auto& e = *engine_;
@@ -97,14 +100,16 @@ void Database::stop() {
     e.stopping = true;
   }
   e.wake_all();
-  for (auto& t : e.threads) t.join();  // the writer flushes its queue first
+  for (auto& t : e.threads)
+    t.join();  // the writer flushes its queue first
   e.threads.clear();
   std::deque<detail::QueryTask> left;
   {
     std::lock_guard lock(e.mutex);
     left.swap(e.queries);
   }
-  for (auto& task : left) e.post(task.fail("the database layer is shutting down"));
+  for (auto& task : left)
+    e.post(task.fail("the database layer is shutting down"));
   e.metrics.queue_depth.set(0);
   e.stopped = true;
 }
@@ -133,10 +138,13 @@ void Database::write(WriteJob job) {
       return;
     }
   }
-  if (job.done) e.post([done = std::move(job.done)] { done(false, "the database layer is shutting down"); });
+  if (job.done)
+    e.post([done = std::move(job.done)] { done(false, "the database layer is shutting down"); });
 }
 
-bool Database::healthy() const { return engine_->loop->healthy; }
+bool Database::healthy() const {
+  return engine_->loop->healthy;
+}
 
 void Database::on_health_change(std::function<void(bool)> callback) {
   engine_->loop->on_health = std::move(callback);

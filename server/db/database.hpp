@@ -47,13 +47,13 @@ struct Engine;  // the threads and queues (engine.hpp, internal)
 }  // namespace detail
 
 struct Options {
-  std::string conninfo;                          // libpq conninfo (keywords or URI)
+  std::string conninfo;  // libpq conninfo (keywords or URI)
   std::chrono::milliseconds health_interval{1000};
-  std::size_t readers = 2;                       // reader threads, each with its own connection
-  std::size_t max_batch = 1000;                  // jobs per write transaction at most
+  std::size_t readers = 2;       // reader threads, each with its own connection
+  std::size_t max_batch = 1000;  // jobs per write transaction at most
   std::chrono::milliseconds reconnect_initial{100};
   std::chrono::milliseconds reconnect_max{2000};
-  std::chrono::seconds connect_timeout{5};       // used unless conninfo sets connect_timeout
+  std::chrono::seconds connect_timeout{5};          // used unless conninfo sets connect_timeout
   std::optional<std::filesystem::path> schema_dir;  // migrations to apply; none when unset
 };
 

@@ -42,14 +42,15 @@ Link::Link(Engine& engine, std::string_view role)
     : engine_(engine),
       role_(role),
       conninfo_(conninfo_with(
-          engine.conninfo,
-          {{"application_name",
-            conninfo_get(engine.conninfo, "application_name").value_or("salond") + "/" +
-                std::string(role)}})),
+          engine.conninfo, {{"application_name",
+                             conninfo_get(engine.conninfo, "application_name").value_or("salond") +
+                                 "/" + std::string(role)}})),
       backoff_(engine.options.reconnect_initial, engine.options.reconnect_max),
       generation_(engine.up_generation.load()) {}
 
-Link::~Link() { drop(); }
+Link::~Link() {
+  drop();
+}
 
 bool Link::server_came_back() const {
   return !conn_ && engine_.up_generation.load() != generation_;

@@ -52,7 +52,8 @@ std::string read_file(const std::filesystem::path& path) {
 }
 
 std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
+    s.pop_back();
   return s;
 }
 
@@ -113,8 +114,10 @@ MigrationListing list_migrations(const std::filesystem::path& dir) {
     if (!file.ends_with(".sql") || file.starts_with('.')) continue;
     MigrationFile f;
     if (!parse_file_name(file, f.version, f.name)) {
-      out.error = fmt::format("bad migration file name {} in {} (expected NNN_name.sql, NNN >= 001,"
-                              " name of a-z, 0-9, _)", file, dir.string());
+      out.error = fmt::format(
+          "bad migration file name {} in {} (expected NNN_name.sql, NNN >= 001,"
+          " name of a-z, 0-9, _)",
+          file, dir.string());
       return out;
     }
     f.path = entry.path();
@@ -130,7 +133,8 @@ MigrationListing list_migrations(const std::filesystem::path& dir) {
     out.error = fmt::format("cannot list {}: {}", dir.string(), ec.message());
     return out;
   }
-  for (auto& [version, f] : by_version) out.files.push_back(std::move(f));
+  for (auto& [version, f] : by_version)
+    out.files.push_back(std::move(f));
   return out;
 }
 
@@ -175,9 +179,9 @@ MigrationResult run_migrations(pqxx::connection_base& conn, const std::filesyste
     }
     result.status = MigrationStatus::failed;
     result.file = current_file ? current_file->file_name() : std::string();
-    result.error = current_file ? fmt::format("migration {} failed: {}", result.file,
-                                              trimmed(e.what()))
-                                : "reading schema_version failed: " + trimmed(e.what());
+    result.error = current_file
+                       ? fmt::format("migration {} failed: {}", result.file, trimmed(e.what()))
+                       : "reading schema_version failed: " + trimmed(e.what());
   }
   return result;
 }

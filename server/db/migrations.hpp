@@ -17,8 +17,8 @@ class connection_base;
 namespace salon::db {
 
 struct MigrationFile {
-  int version = 0;               // NNN
-  std::string name;              // "core" for 001_core.sql
+  int version = 0;   // NNN
+  std::string name;  // "core" for 001_core.sql
   std::filesystem::path path;
   [[nodiscard]] std::string file_name() const { return path.filename().string(); }
 };

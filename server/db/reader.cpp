@@ -60,7 +60,8 @@ void run_reader(Engine& e, std::size_t index) {
     {
       std::unique_lock lock(e.mutex);
       const auto ready = [&] { return e.stopping || !e.queries.empty(); };
-      if (link.connected()) e.reader_cv.wait(lock, ready);
+      if (link.connected())
+        e.reader_cv.wait(lock, ready);
       else
         e.reader_cv.wait_until(lock, link.next_attempt(),
                                [&] { return ready() || link.server_came_back(); });

@@ -80,7 +80,8 @@ public:
       const Outcome o = try_batch(e_, *conn, std::span(jobs_).subspan(begin, end - begin));
       switch (o.kind) {
         case Outcome::committed:
-          for (std::size_t i = begin; i < end; ++i) settle(i, true, {});
+          for (std::size_t i = begin; i < end; ++i)
+            settle(i, true, {});
           return;
         case Outcome::job_failed: {
           const std::size_t bad = begin + o.index;
@@ -95,7 +96,8 @@ public:
         }
         case Outcome::commit_failed:
           if (end - begin == 1) return settle(begin, false, o.error);
-          for (std::size_t i = begin; i < end; ++i) run(i, i + 1);
+          for (std::size_t i = begin; i < end; ++i)
+            run(i, i + 1);
           return;
         case Outcome::connection_lost:
           link_.drop();
@@ -108,7 +110,8 @@ public:
           link_.drop();
           return fail(begin, end,
                       "PostgreSQL connection lost during COMMIT, the write may or may not be "
-                      "stored: " + o.error);
+                      "stored: " +
+                          o.error);
       }
     }
   }
@@ -117,7 +120,8 @@ public:
 
 private:
   void fail(std::size_t begin, std::size_t end, const std::string& error) {
-    for (std::size_t i = begin; i < end; ++i) settle(i, false, error);
+    for (std::size_t i = begin; i < end; ++i)
+      settle(i, false, error);
   }
 
   void settle(std::size_t i, bool ok, std::string error) {
@@ -127,9 +131,8 @@ private:
       e_.metrics.write_errors.inc();
       log::debug("db", "write failed: {}", error);
     }
-    if (w.job.done) e_.post([done = std::move(w.job.done), ok, error = std::move(error)] {
-      done(ok, error);
-    });
+    if (w.job.done)
+      e_.post([done = std::move(w.job.done), ok, error = std::move(error)] { done(ok, error); });
   }
 
   Engine& e_;
@@ -178,7 +181,8 @@ std::vector<PendingWrite> take_batch(Engine& e, Link& link, bool& stopping) {
   const auto ready = [&] { return e.stopping || !e.writes.empty(); };
   const bool need_link =
       !link.connected() && e.schema.load(std::memory_order_acquire) != SchemaState::failed;
-  if (!need_link) e.writer_cv.wait(lock, ready);
+  if (!need_link)
+    e.writer_cv.wait(lock, ready);
   else
     e.writer_cv.wait_until(lock, link.next_attempt(),
                            [&] { return ready() || link.server_came_back(); });
@@ -198,8 +202,10 @@ std::vector<PendingWrite> take_batch(Engine& e, Link& link, bool& stopping) {
 
 void run_writer(Engine& e) {
   Link link(e, "writer");
-  if (e.options.schema_dir) migrate(e, link);
-  else link.get();
+  if (e.options.schema_dir)
+    migrate(e, link);
+  else
+    link.get();
   for (;;) {
     bool stopping = false;
     std::vector<PendingWrite> batch = take_batch(e, link, stopping);

@@ -44,8 +44,8 @@ struct Request {
   std::string query;                           // raw, without '?'
   std::map<std::string, std::string> headers;  // lower-case names; repeated fields joined by ", "
   std::string body;
-  std::map<std::string, std::string> params;   // from {name} segments, percent-decoded
-  std::string remote;                          // "127.0.0.1:54321"
+  std::map<std::string, std::string> params;  // from {name} segments, percent-decoded
+  std::string remote;                         // "127.0.0.1:54321"
 
   // The first value of a query parameter, percent-decoded ('+' is a space); "" when absent.
   [[nodiscard]] std::string query_param(std::string_view name) const;
@@ -115,12 +115,12 @@ Response unauthorized();
 std::optional<std::string> url_decode(std::string_view in, bool plus_is_space);
 
 struct Limits {
-  std::size_t max_body_bytes = 1024 * 1024;   // larger -> 413
-  std::size_t max_header_bytes = 16 * 1024;   // larger -> 431
+  std::size_t max_body_bytes = 1024 * 1024;  // larger -> 413
+  std::size_t max_header_bytes = 16 * 1024;  // larger -> 431
   // Deadline for reading one request (including the idle wait before it on a kept-alive
   // connection) and for writing each response part.
   std::chrono::milliseconds io_timeout{30000};
-  std::size_t max_connections = 10000;        // further connections are closed at once
+  std::size_t max_connections = 10000;  // further connections are closed at once
 };
 
 class Server {

@@ -98,7 +98,7 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
     if (!path_matches(*r, segs)) continue;
     allowed.insert(r->method);
     if (r->method == "GET") allowed.insert("HEAD");
-    const Route** slot = r->method == method                      ? &best
+    const Route** slot = r->method == method                        ? &best
                          : (method == "HEAD" && r->method == "GET") ? &best_get
                                                                     : nullptr;
     if (slot && (!*slot || more_specific(*r, **slot))) *slot = r.get();
@@ -106,7 +106,8 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
   if (!best) best = best_get;
   if (!best) {
     m.kind = allowed.empty() ? Match::Kind::not_found : Match::Kind::method_not_allowed;
-    for (const auto& a : allowed) m.allow += (m.allow.empty() ? "" : ", ") + a;
+    for (const auto& a : allowed)
+      m.allow += (m.allow.empty() ? "" : ", ") + a;
     return m;
   }
   for (const auto& r : routes_) {

@@ -17,8 +17,8 @@ class Router {
 public:
   struct Route {
     std::string method;
-    std::string pattern;                 // as registered; the metrics label
-    std::vector<std::string> segments;   // literal text, or the parameter name
+    std::string pattern;                // as registered; the metrics label
+    std::vector<std::string> segments;  // literal text, or the parameter name
     std::vector<bool> is_param;
     Handler handler;
   };
@@ -26,9 +26,9 @@ public:
   struct Match {
     enum class Kind { found, not_found, method_not_allowed, bad_path };
     Kind kind = Kind::not_found;
-    std::shared_ptr<const Route> route;            // when found
-    std::map<std::string, std::string> params;     // when found
-    std::string allow;                             // when method_not_allowed: "GET, HEAD, PUT"
+    std::shared_ptr<const Route> route;         // when found
+    std::map<std::string, std::string> params;  // when found
+    std::string allow;                          // when method_not_allowed: "GET, HEAD, PUT"
   };
 
   // Throws std::invalid_argument on a malformed pattern (see Server::route).

@@ -21,9 +21,9 @@ Core::Core(net::io_context& io_, Metrics& metrics_, Limits limits_)
       metrics(metrics_),
       limits(limits_),
       open_connections(std::make_shared<std::atomic<std::int64_t>>(0)),
-      rejected_connections(metrics_.counter(
-          "salon_http_rejected_connections_total",
-          "HTTP connections closed at once because max_connections were open")) {
+      rejected_connections(
+          metrics_.counter("salon_http_rejected_connections_total",
+                           "HTTP connections closed at once because max_connections were open")) {
   metrics.gauge_fn("salon_http_open_connections", "HTTP connections currently open",
                    [open = open_connections] { return static_cast<double>(open->load()); });
 }
@@ -57,10 +57,10 @@ public:
       : core_(std::move(core)), acceptor_(std::move(acceptor)), retry_(core_->io) {}
 
   void accept() {
-    acceptor_.async_accept([self = shared_from_this()](boost::system::error_code ec,
-                                                       tcp::socket socket) {
-      self->on_accept(ec, std::move(socket));
-    });
+    acceptor_.async_accept(
+        [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+          self->on_accept(ec, std::move(socket));
+        });
   }
 
   void close() {
@@ -82,7 +82,8 @@ private:
       // Out of descriptors or memory: spinning on accept would burn the loop; wait a little.
       const bool resource = ec == net::error::no_descriptors || ec == net::error::no_buffer_space ||
                             ec == net::error::no_memory || ec.value() == ENFILE;
-      log::error("http", "accept failed: {}{}", ec.message(), resource ? " (retrying in 100 ms)" : "");
+      log::error("http", "accept failed: {}{}", ec.message(),
+                 resource ? " (retrying in 100 ms)" : "");
       if (resource) {
         retry_.expires_after(std::chrono::milliseconds(100));
         retry_.async_wait([self = shared_from_this()](boost::system::error_code wait_ec) {
@@ -113,11 +114,14 @@ public:
   std::shared_ptr<Listener> listener;
 };
 
-Server::Server(net::io_context& io, Metrics& metrics, Limits limits) : impl_(std::make_unique<Impl>()) {
+Server::Server(net::io_context& io, Metrics& metrics, Limits limits)
+    : impl_(std::make_unique<Impl>()) {
   impl_->core = std::make_shared<detail::Core>(io, metrics, limits);
 }
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
 void Server::route(std::string_view method, std::string_view pattern, Handler handler) {
   impl_->core->router.add(method, pattern, std::move(handler));
@@ -144,7 +148,9 @@ std::optional<std::string> Server::listen(const std::string& address, std::uint1
   return std::nullopt;
 }
 
-std::uint16_t Server::port() const { return impl_->listener ? impl_->listener->port() : 0; }
+std::uint16_t Server::port() const {
+  return impl_->listener ? impl_->listener->port() : 0;
+}
 
 void Server::stop() {
   auto& core = *impl_->core;
@@ -158,7 +164,8 @@ void Server::stop() {
   for (auto& [ptr, weak] : core.connections) {
     if (auto conn = weak.lock()) open.push_back(std::move(conn));
   }
-  for (auto& conn : open) conn->close();
+  for (auto& conn : open)
+    conn->close();
 }
 
 }  // namespace salon::http

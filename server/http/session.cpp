@@ -23,8 +23,10 @@ public:
   Answer& operator=(const Answer&) = delete;
   ~Answer() {
     if (!answered_.exchange(true)) {
-      log::error("http", "{} from {}: the handler dropped its Respond without answering; "
-                 "sending 500", what_, session_->remote());
+      log::error("http",
+                 "{} from {}: the handler dropped its Respond without answering; "
+                 "sending 500",
+                 what_, session_->remote());
       deliver(problem(500, "Internal Server Error", "the request was not answered"));
     } else if (!session_->core().on_loop()) {
       // The session's destructor touches loop-owned state: release it there.
@@ -57,7 +59,9 @@ bool is_http_error(const error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category();
 }
 
-bool unsafe_field(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
+bool unsafe_field(std::string_view s) {
+  return s.find_first_of("\r\n") != std::string_view::npos;
+}
 
 }  // namespace
 
@@ -97,10 +101,9 @@ void Session::read_next() {
   parser_->header_limit(static_cast<std::uint32_t>(core_->limits.max_header_bytes));
   parser_->body_limit(core_->limits.max_body_bytes);
   stream_.expires_after(core_->limits.io_timeout);
-  bhttp::async_read_header(stream_, buffer_, *parser_,
-                           [self = shared_from_this()](error_code ec, std::size_t) {
-                             self->on_header(ec);
-                           });
+  bhttp::async_read_header(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
 }
 
 void Session::on_header(error_code ec) {
@@ -178,7 +181,8 @@ void Session::on_request() {
   if (q != std::string::npos) req_.query = target.substr(q + 1);
   for (const auto& field : msg) {
     std::string name = to_std(field.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : name)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     auto [it, fresh] = req_.headers.try_emplace(std::move(name), to_std(field.value()));
     if (!fresh) it->second += ", " + to_std(field.value());
   }
@@ -194,7 +198,9 @@ void Session::on_request() {
 
   auto m = core_->router.match(req_.method, req_.path);
   using Kind = Router::Match::Kind;
-  route_label_ = m.kind == Kind::found ? m.route->pattern : m.kind == Kind::bad_path ? "invalid" : "unmatched";
+  route_label_ = m.kind == Kind::found      ? m.route->pattern
+                 : m.kind == Kind::bad_path ? "invalid"
+                                            : "unmatched";
   if (m.kind == Kind::bad_path)
     return answer(seq_, problem(400, "Bad Request", "the request target is not a valid path"));
   if (m.kind == Kind::not_found)
@@ -215,10 +221,12 @@ void Session::call_handler(const std::shared_ptr<const Router::Route>& route) {
     route->handler(req_, [pending](Response r) { pending->give(std::move(r)); });
   } catch (const std::exception& e) {
     log::error("http", "{} {}: handler threw: {}", req_.method, req_.path, e.what());
-    if (!pending->answered()) pending->give(problem(500, "Internal Server Error", "the handler failed"));
+    if (!pending->answered())
+      pending->give(problem(500, "Internal Server Error", "the handler failed"));
   } catch (...) {
     log::error("http", "{} {}: handler threw a non-exception", req_.method, req_.path);
-    if (!pending->answered()) pending->give(problem(500, "Internal Server Error", "the handler failed"));
+    if (!pending->answered())
+      pending->give(problem(500, "Internal Server Error", "the handler failed"));
   }
   // If the handler kept no copy of its Respond, the guard answers 500 right here.
 }
@@ -246,7 +254,8 @@ void Session::prepare(bhttp::response_header<>& msg, Response& r) {
   for (const auto& [name, value] : r.headers) {
     const auto f = bhttp::string_to_field(name);
     if (f == bhttp::field::content_length || f == bhttp::field::transfer_encoding ||
-        f == bhttp::field::connection || unsafe_field(name) || unsafe_field(value) || name.empty()) {
+        f == bhttp::field::connection || unsafe_field(name) || unsafe_field(value) ||
+        name.empty()) {
       log::error("http", "{} {}: response header '{}' ignored", req_.method, req_.path, name);
     } else if (f == bhttp::field::cache_control || f == bhttp::field::content_type) {
       msg.set(f, value);

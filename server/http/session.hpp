@@ -24,7 +24,9 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using error_code = boost::system::error_code;
 
-inline std::string to_std(beast::string_view s) { return std::string(s.data(), s.size()); }
+inline std::string to_std(beast::string_view s) {
+  return std::string(s.data(), s.size());
+}
 
 class Session final : public Connection, public std::enable_shared_from_this<Session> {
 public:
@@ -45,9 +47,9 @@ public:
 private:
   enum class Phase { reading, handling, writing, streaming, closing, closed };
   struct OutChunk {
-    std::string head;          // "1a2b\r\n", or the whole last chunk
+    std::string head;  // "1a2b\r\n", or the whole last chunk
     std::string data;
-    std::string_view tail;     // "\r\n" after data in chunked mode
+    std::string_view tail;  // "\r\n" after data in chunked mode
     std::function<void(bool)> flushed;
     bool last = false;
   };

@@ -72,10 +72,8 @@ void Session::start_stream(Response r) {
   stream_.expires_after(core_->limits.io_timeout);
   bhttp::async_write_header(
       stream_, *head->serializer,
-      [self = shared_from_this(), head, producer = std::move(r.stream)](error_code ec,
-                                                                        std::size_t) mutable {
-        self->on_stream_head(ec, std::move(producer));
-      });
+      [self = shared_from_this(), head, producer = std::move(r.stream)](
+          error_code ec, std::size_t) mutable { self->on_stream_head(ec, std::move(producer)); });
 }
 
 void Session::on_stream_head(error_code ec, StreamBody producer) {
@@ -165,7 +163,8 @@ void Session::end_stream() {
 // chunk being written stays in the queue: its buffers may still be referenced.
 void Session::fail_chunks() {
   if (auto w = writer_.lock()) w->open = false;
-  for (auto& c : out_) notify_later(core_->io, std::exchange(c.flushed, nullptr), false);
+  for (auto& c : out_)
+    notify_later(core_->io, std::exchange(c.flushed, nullptr), false);
 }
 
 }  // namespace detail
@@ -173,11 +172,12 @@ void Session::fail_chunks() {
 ChunkWriter::ChunkWriter(std::shared_ptr<State> state) : state_(std::move(state)) {}
 
 void ChunkWriter::write(std::string chunk, std::function<void(bool)> flushed) const {
-  detail::net::dispatch(state_->session->core().io, [s = state_, c = std::move(chunk),
-                                                     f = std::move(flushed)]() mutable {
-    if (!s->open) return detail::notify_later(s->session->core().io, std::move(f), false);
-    s->session->stream_write(std::move(c), std::move(f));
-  });
+  detail::net::dispatch(state_->session->core().io,
+                        [s = state_, c = std::move(chunk), f = std::move(flushed)]() mutable {
+                          if (!s->open)
+                            return detail::notify_later(s->session->core().io, std::move(f), false);
+                          s->session->stream_write(std::move(c), std::move(f));
+                        });
 }
 
 void ChunkWriter::finish() const {
@@ -186,6 +186,8 @@ void ChunkWriter::finish() const {
   });
 }
 
-bool ChunkWriter::open() const { return state_ && state_->open.load(); }
+bool ChunkWriter::open() const {
+  return state_ && state_->open.load();
+}
 
 }  // namespace salon::http

@@ -16,9 +16,9 @@ namespace salon::muc {
 namespace {
 struct Change {
   bool is_role = false;
-  std::string bare;       // affiliation change: the user's bare JID
+  std::string bare;  // affiliation change: the user's bare JID
   Affiliation affiliation = Affiliation::none;
-  std::string nick;       // role change: the occupant; affiliation change: nick to reserve
+  std::string nick;  // role change: the occupant; affiliation change: nick to reserve
   bool nick_given = false;
   Role role = Role::none;
   std::string reason;
@@ -78,8 +78,7 @@ std::optional<StanzaError> check_role_change(Room& room, const Jid& actor, const
   const Affiliation mine = room.affiliation_of(actor);
   const Affiliation theirs = room.affiliation_of(target->bare);
   // §5.1.1, §8.2, §8.4: admins and owners keep their voice and can't be kicked.
-  if (c.role != Role::moderator &&
-      (theirs == Affiliation::admin || theirs == Affiliation::owner))
+  if (c.role != Role::moderator && (theirs == Affiliation::admin || theirs == Affiliation::owner))
     return errors::not_allowed("admins and owners keep their role");
   if (c.role == Role::none && rank(theirs) > rank(mine))
     return errors::not_allowed("you cannot kick a user with a higher affiliation");
@@ -170,8 +169,8 @@ void Service::Impl::admin_set(Room& room, const Element& q, const Jid& from, IqR
   for (const Element* item : q.children_named("item")) {
     Change c;
     if (auto err = parse_item(room, *item, c)) return reply.error(*err);
-    if (auto err = c.is_role ? check_role_change(room, from, c)
-                             : check_affiliation_change(room, from, c))
+    if (auto err =
+            c.is_role ? check_role_change(room, from, c) : check_affiliation_change(room, from, c))
       return reply.error(*err);
     if (auto err = check_reserved_nick(room, c, changes, cfg.muc.max_nick_chars))
       return reply.error(*err);
@@ -180,7 +179,8 @@ void Service::Impl::admin_set(Room& room, const Element& q, const Jid& from, IqR
   if (changes.empty()) return reply.error(errors::bad_request("no item"));
   // §10: a room always keeps an owner.
   std::map<std::string, Affiliation> after;
-  for (const auto& [jid, a] : room.affiliations) after[jid] = a.affiliation;
+  for (const auto& [jid, a] : room.affiliations)
+    after[jid] = a.affiliation;
   for (const auto& c : changes)
     if (!c.is_role) after[c.bare] = c.affiliation;
   if (std::none_of(after.begin(), after.end(),
@@ -200,8 +200,8 @@ void Service::Impl::admin_set(Room& room, const Element& q, const Jid& from, IqR
     Actor actor;
     WriteTurn turn;  // the room's next stored change starts when this batch is gone
   };
-  auto batch = std::make_shared<Batch>(Batch{std::move(changes), {}, 0, false, std::move(reply),
-                                             std::move(actor), std::move(turn)});
+  auto batch = std::make_shared<Batch>(
+      Batch{std::move(changes), {}, 0, false, std::move(reply), std::move(actor), std::move(turn)});
   std::weak_ptr<Room> weak = rooms.at(room.local);
   auto finish = [this, weak, batch] {
     auto r = weak.lock();
@@ -283,8 +283,8 @@ void Service::Impl::apply_affiliation(Room& room, const std::string& bare,
   }
 }
 
-void Service::Impl::apply_role(Room& room, const std::string& nick, Role role,
-                               const Actor* actor, const std::string& reason) {
+void Service::Impl::apply_role(Room& room, const std::string& nick, Role role, const Actor* actor,
+                               const std::string& reason) {
   Occupant* o = room.occupant_by_nick(nick);
   if (!o) return;
   MucX x;
@@ -321,7 +321,8 @@ void Service::project_changed(const RoomRecord& record) {
     next[r.jid] = std::move(r);
   }
   std::vector<std::string> users;
-  for (const auto& [jid, a] : room.affiliations) users.push_back(jid);
+  for (const auto& [jid, a] : room.affiliations)
+    users.push_back(jid);
   for (const auto& [jid, a] : next)
     if (!room.affiliations.count(jid)) users.push_back(jid);
   for (const auto& jid : users) {

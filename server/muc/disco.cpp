@@ -26,7 +26,9 @@ Element field(std::string_view var, std::string_view label, std::string value,
   return f;
 }
 
-bool has_payload(const Element& iq) { return iq.children().size() == 1; }
+bool has_payload(const Element& iq) {
+  return iq.children().size() == 1;
+}
 }  // namespace
 
 void Service::Impl::service_disco_info(const Element& q, IqResponder reply) {
@@ -40,7 +42,8 @@ void Service::Impl::service_disco_info(const Element& q, IqResponder reply) {
                                     std::string(ns::muc), std::string(ns::ping)};
   for (const auto& f : service_features)
     if (std::find(features.begin(), features.end(), f) == features.end()) features.push_back(f);
-  for (const auto& f : features) add_feature(out, f);
+  for (const auto& f : features)
+    add_feature(out, f);
   reply.result(std::move(out));
 }
 
@@ -49,21 +52,21 @@ void Service::Impl::service_disco_items(const Element& q, const Jid& from, IqRes
   // Rooms are hidden: a user sees only the rooms of their own projects.
   auto shared = std::make_shared<IqResponder>(std::move(reply));
   std::weak_ptr<int> life = alive;
-  store.rooms_of(from.bare_str(), [this, life, shared](std::map<std::string, std::string> rooms_,
-                                                        StoreError err) {
-    if (life.expired()) return;
-    if (err) {
-      log::error("muc", "rooms_of failed: {}", err.message);
-      return shared->error(errors::internal_server_error());
-    }
-    Element out("query", ns::disco_items);
-    for (const auto& [local, name] : rooms_) {
-      Element& item = out.add_child("item");
-      item.set_attr("jid", local + "@" + domain);
-      if (!name.empty()) item.set_attr("name", name);
-    }
-    shared->result(std::move(out));
-  });
+  store.rooms_of(from.bare_str(),
+                 [this, life, shared](std::map<std::string, std::string> rooms_, StoreError err) {
+                   if (life.expired()) return;
+                   if (err) {
+                     log::error("muc", "rooms_of failed: {}", err.message);
+                     return shared->error(errors::internal_server_error());
+                   }
+                   Element out("query", ns::disco_items);
+                   for (const auto& [local, name] : rooms_) {
+                     Element& item = out.add_child("item");
+                     item.set_attr("jid", local + "@" + domain);
+                     if (!name.empty()) item.set_attr("name", name);
+                   }
+                   shared->result(std::move(out));
+                 });
 }
 
 void Service::Impl::room_iq(Room& room, const Element& iq, const Jid& from) {
@@ -84,26 +87,26 @@ void Service::Impl::room_iq(Room& room, const Element& iq, const Jid& from) {
     }
     if (x == ns::muc_admin) {
       if (get) return admin_get(room, q, from, std::move(reply));
-      return queue_write(room, [this, q = Element(q), from,
-                                r = std::make_shared<IqResponder>(std::move(reply))](
-                                   Room& target, WriteTurn turn) {
-        admin_set(target, q, from, std::move(*r), std::move(turn));
-      });
+      return queue_write(
+          room, [this, q = Element(q), from, r = std::make_shared<IqResponder>(std::move(reply))](
+                    Room& target, WriteTurn turn) {
+            admin_set(target, q, from, std::move(*r), std::move(turn));
+          });
     }
     if (x == ns::muc_owner) {
       if (get) return owner_get(room, from, std::move(reply));
-      return queue_write(room, [this, q = Element(q), from,
-                                r = std::make_shared<IqResponder>(std::move(reply))](
-                                   Room& target, WriteTurn turn) {
-        owner_set(target, q, from, std::move(*r), std::move(turn));
-      });
+      return queue_write(
+          room, [this, q = Element(q), from, r = std::make_shared<IqResponder>(std::move(reply))](
+                    Room& target, WriteTurn turn) {
+            owner_set(target, q, from, std::move(*r), std::move(turn));
+          });
     }
   }
   auto it = room_iq_handlers.find({type, std::string(x)});
   if (it == room_iq_handlers.end()) return reply.error(errors::service_unavailable());
   const plugin::RoomView view = room_view(room);
-  const plugin::RoomIq req{iq, q, view, from, room.affiliation_of(from),
-                           room.occupant_by_real(from) != nullptr};
+  const plugin::RoomIq req{
+      iq, q, view, from, room.affiliation_of(from), room.occupant_by_real(from) != nullptr};
   try {
     it->second(req, std::move(reply));
   } catch (const std::exception& e) {
@@ -157,7 +160,8 @@ void Service::Impl::disco_info(Room& room, const Element& iq, const Element& q, 
   std::vector<std::string_view> features(std::begin(kFeatures), std::end(kFeatures));
   for (const auto& f : room_features)
     if (std::find(features.begin(), features.end(), f) == features.end()) features.push_back(f);
-  for (const auto f : features) add_feature(out, f);
+  for (const auto f : features)
+    add_feature(out, f);
 
   if (insider) {
     Element& form = out.add_child("x", ns::data_forms);

@@ -49,32 +49,31 @@ bool Service::Impl::broadcast_from_room(const Jid& room_jid, Element message) {
   Room& room = *it->second;
   message.set_attr("from", room.jid.bare_str());
   for (auto& [nick, occ] : room.occupants)
-    for (const auto& s : occ.sessions) deliver(room, s.real, message);
+    for (const auto& s : occ.sessions)
+      deliver(room, s.real, message);
   return true;
 }
 
 void Service::Impl::add_http_route(std::string_view method, std::string_view pattern,
                                    http::Handler handler) {
   if (!pattern.starts_with("/api/v1/"))
-    throw std::invalid_argument("plugin HTTP routes live under /api/v1/: " +
-                                std::string(pattern));
+    throw std::invalid_argument("plugin HTTP routes live under /api/v1/: " + std::string(pattern));
   http_routes.push_back(HttpRoute{std::string(method), std::string(pattern), handler});
   if (!http_) return;  // unit tests: no HTTP server
   // Same rules as the provisioning API: bearer token from [http] (read per request, so a
   // SIGHUP change applies), and no token configured = API disabled.
   std::weak_ptr<int> life = alive;
-  http_->route(method, pattern,
-               [this, life, handler = std::move(handler)](const http::Request& req,
-                                                         http::Respond respond) {
-                 if (life.expired())
-                   return respond(http::problem(503, "Service Unavailable", "shutting down"));
-                 if (cfg.http.api_token.empty())
-                   return respond(http::problem(503, "Service Unavailable",
-                                                "API disabled: no http.api_token configured"));
-                 if (!http::bearer_ok(req, cfg.http.api_token))
-                   return respond(http::unauthorized());
-                 handler(req, std::move(respond));
-               });
+  http_->route(
+      method, pattern,
+      [this, life, handler = std::move(handler)](const http::Request& req, http::Respond respond) {
+        if (life.expired())
+          return respond(http::problem(503, "Service Unavailable", "shutting down"));
+        if (cfg.http.api_token.empty())
+          return respond(http::problem(503, "Service Unavailable",
+                                       "API disabled: no http.api_token configured"));
+        if (!http::bearer_ok(req, cfg.http.api_token)) return respond(http::unauthorized());
+        handler(req, std::move(respond));
+      });
 }
 
 }  // namespace salon::muc

@@ -22,7 +22,8 @@ void random_bytes(unsigned char* out, std::size_t n) {
     if (RAND_bytes(pool.data(), static_cast<int>(pool.size())) != 1) {
       // OpenSSL's generator failing is close to impossible; ids need uniqueness, not secrecy.
       static thread_local std::mt19937_64 fallback{std::random_device{}()};
-      for (auto& b : pool) b = static_cast<unsigned char>(fallback());
+      for (auto& b : pool)
+        b = static_cast<unsigned char>(fallback());
     }
     used = 0;
   }

@@ -29,19 +29,19 @@ namespace salon::muc {
 // What goes into an occupant presence's <x xmlns='http://jabber.org/protocol/muc#user'/>
 // besides the <item/>'s affiliation/role/jid.
 struct MucX {
-  std::vector<int> codes;        // status codes for every recipient
-  std::string new_nick;          // <item nick=''/> (303 nick change)
-  std::string actor_nick;        // <actor nick='' jid=''/>
+  std::vector<int> codes;  // status codes for every recipient
+  std::string new_nick;    // <item nick=''/> (303 nick change)
+  std::string actor_nick;  // <actor nick='' jid=''/>
   std::string actor_jid;
   std::string reason;
-  const Element* destroy = nullptr;  // <destroy/> on room destruction
+  const Element* destroy = nullptr;        // <destroy/> on room destruction
   std::optional<Affiliation> affiliation;  // shown instead of the current one (destroy)
 };
 
 // Who asked for an affiliation/role change (empty for the provisioning API).
 struct Actor {
   Jid real;
-  std::string nick;              // when the actor is an occupant
+  std::string nick;  // when the actor is an occupant
 };
 
 // An IQ forwarded to an occupant's real resource (XEP-0045 §7.8 style), awaiting its reply.
@@ -49,7 +49,7 @@ struct Actor {
 // 'to'), to = the requester, id = the original id.
 struct ForwardedIq {
   std::unique_ptr<IqResponder> reply;
-  Jid target_real;               // where it was sent (full JID, or bare for vcard-temp)
+  Jid target_real;  // where it was sent (full JID, or bare for vcard-temp)
   std::unique_ptr<boost::asio::steady_timer> timer;
 };
 
@@ -64,8 +64,7 @@ struct Service::Impl final : plugin::Host {
   const config::Config& config() const override { return cfg; }
   StanzaSink& sink() override { return *sink_; }
   const std::string& service_domain() const override { return domain; }
-  void on_room_iq(std::string_view type, std::string_view xmlns,
-                  plugin::RoomIqHandler h) override;
+  void on_room_iq(std::string_view type, std::string_view xmlns, plugin::RoomIqHandler h) override;
   void on_service_iq(std::string_view type, std::string_view xmlns,
                      plugin::ServiceIqHandler h) override;
   void add_room_feature(std::string var) override;
@@ -169,19 +168,16 @@ struct Service::Impl final : plugin::Host {
   void service_disco_items(const Element& q, const Jid& from, IqResponder reply);
 
   void admin_get(Room& room, const Element& q, const Jid& from, IqResponder reply);
-  void admin_set(Room& room, const Element& q, const Jid& from, IqResponder reply,
-                 WriteTurn turn);
+  void admin_set(Room& room, const Element& q, const Jid& from, IqResponder reply, WriteTurn turn);
   // Applies a committed affiliation change in memory: occupants are updated, removed (301/321)
   // and told.
-  void apply_affiliation(Room& room, const std::string& bare,
-                         std::optional<AffiliationRecord> rec, const Actor* actor,
-                         const std::string& reason);
+  void apply_affiliation(Room& room, const std::string& bare, std::optional<AffiliationRecord> rec,
+                         const Actor* actor, const std::string& reason);
   void apply_role(Room& room, const std::string& nick, Role role, const Actor* actor,
                   const std::string& reason);
 
   void owner_get(Room& room, const Jid& from, IqResponder reply);
-  void owner_set(Room& room, const Element& q, const Jid& from, IqResponder reply,
-                 WriteTurn turn);
+  void owner_set(Room& room, const Element& q, const Jid& from, IqResponder reply, WriteTurn turn);
   void destroy_room(Room& room, const Element* destroy);
 
   void occupant_iq(Room& room, const Element& iq, const Jid& from, const std::string& nick);
@@ -205,7 +201,7 @@ struct Service::Impl final : plugin::Host {
   db::Database* database_;
   http::Server* http_;
   config::Config cfg;
-  std::string domain;                 // normalised component domain
+  std::string domain;  // normalised component domain
   Jid service_jid;
   std::string occupant_id_key;
   std::chrono::milliseconds iq_forward_timeout;
@@ -231,7 +227,7 @@ struct Service::Impl final : plugin::Host {
   std::uint64_t session_seq = 0;
   std::size_t occupant_total = 0;
 
-  std::vector<std::string> room_features;      // added by plugins
+  std::vector<std::string> room_features;  // added by plugins
   std::vector<std::string> service_features;
   std::map<std::pair<std::string, std::string>, plugin::RoomIqHandler> room_iq_handlers;
   std::map<std::pair<std::string, std::string>, plugin::ServiceIqHandler> service_iq_handlers;
@@ -240,7 +236,7 @@ struct Service::Impl final : plugin::Host {
     std::string method, pattern;
     http::Handler handler;
   };
-  std::vector<HttpRoute> http_routes;        // what plugins registered (also without a server)
+  std::vector<HttpRoute> http_routes;  // what plugins registered (also without a server)
 
   IqCounters iq_counters;
   Counter& joins_total;

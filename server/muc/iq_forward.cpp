@@ -16,16 +16,23 @@ StanzaError to_stanza_error(const Element* e) {
   StanzaError err = errors::service_unavailable();
   if (!e) return err;
   const std::string_view t = e->attr("type");
-  if (t == "cancel") err.type = ErrorType::cancel;
-  else if (t == "continue") err.type = ErrorType::continue_;
-  else if (t == "modify") err.type = ErrorType::modify;
-  else if (t == "auth") err.type = ErrorType::auth;
-  else if (t == "wait") err.type = ErrorType::wait;
+  if (t == "cancel")
+    err.type = ErrorType::cancel;
+  else if (t == "continue")
+    err.type = ErrorType::continue_;
+  else if (t == "modify")
+    err.type = ErrorType::modify;
+  else if (t == "auth")
+    err.type = ErrorType::auth;
+  else if (t == "wait")
+    err.type = ErrorType::wait;
   err.by = std::string(e->attr("by"));
   for (const auto& c : e->children()) {
     if (c.xmlns() == ns::stanzas) {
-      if (c.name() == "text") err.text = c.text();
-      else err.condition = c.name();
+      if (c.name() == "text")
+        err.text = c.text();
+      else
+        err.condition = c.name();
     } else if (err.app_condition.name().empty()) {
       err.app_condition = c;
     }
@@ -74,8 +81,8 @@ void Service::Impl::occupant_iq(Room& room, const Element& iq, const Jid& from,
     if (ec || life.expired()) return;
     auto it = forwards.find(id);
     if (it == forwards.end()) return;
-    it->second.reply->error(StanzaError::make(ErrorType::wait, "remote-server-timeout",
-                                              "the occupant did not answer"));
+    it->second.reply->error(
+        StanzaError::make(ErrorType::wait, "remote-server-timeout", "the occupant did not answer"));
     forwards.erase(it);
   });
   forwards.emplace(id, std::move(f));
@@ -87,8 +94,7 @@ void Service::Impl::forwarded_reply(const Element& iq, const Jid& from) {
   if (it == forwards.end()) return;
   ForwardedIq& f = it->second;
   // Only the entity we asked may answer (or its server, for the bare JID we asked).
-  if (!(from == f.target_real || (f.target_real.is_bare() && from.bare() == f.target_real)))
-    return;
+  if (!(from == f.target_real || (f.target_real.is_bare() && from.bare() == f.target_real))) return;
   if (iq.attr("type") == "result") {
     f.reply->result(iq.children().empty() ? Element() : iq.children().front());
   } else {

@@ -33,7 +33,8 @@ std::optional<plugin::Clock::time_point> parse_stamp(std::string_view s) {
   std::string_view rest = s.substr(static_cast<std::size_t>(consumed));
   if (!rest.empty() && rest[0] == '.') {
     rest.remove_prefix(1);
-    while (!rest.empty() && rest[0] >= '0' && rest[0] <= '9') rest.remove_prefix(1);
+    while (!rest.empty() && rest[0] >= '0' && rest[0] <= '9')
+      rest.remove_prefix(1);
   }
   long offset = 0;
   if (rest == "Z") {
@@ -88,9 +89,12 @@ void Service::Impl::room_presence(Room& room, const Element& p, const Jid& from,
   Occupant* o = room.occupant_by_real(from);
   if (to.is_bare()) {
     // Some clients send presence updates to the room itself; a join needs a nick (§7.2.1).
-    if (o && type.empty()) presence_update(room, *o, p, from);
-    else if (o && type == "unavailable") leave(room, *o, p, from);
-    else if (type.empty()) send_error(p, errors::jid_malformed("a nickname is required"));
+    if (o && type.empty())
+      presence_update(room, *o, p, from);
+    else if (o && type == "unavailable")
+      leave(room, *o, p, from);
+    else if (type.empty())
+      send_error(p, errors::jid_malformed("a nickname is required"));
     return;
   }
   if (type == "unavailable") {
@@ -117,8 +121,8 @@ void Service::Impl::room_presence(Room& room, const Element& p, const Jid& from,
 std::optional<StanzaError> Service::Impl::check_nick(const Room& room, const std::string& nick,
                                                      const Jid& bare) const {
   if (utf8_length(nick) > cfg.muc.max_nick_chars)
-    return errors::not_acceptable("nickname longer than " +
-                                  std::to_string(cfg.muc.max_nick_chars) + " characters");
+    return errors::not_acceptable("nickname longer than " + std::to_string(cfg.muc.max_nick_chars) +
+                                  " characters");
   if (auto it = room.occupants.find(nick); it != room.occupants.end() && it->second.bare != bare)
     return errors::conflict("nickname in use");
   const std::string me = bare.bare_str();
@@ -143,12 +147,12 @@ void Service::Impl::join(Room& room, const Element& p, const Jid& from, const Ji
   if (Occupant* same = room.occupant_by_nick(nick); same && same->bare == from.bare())
     return join_session(room, *same, p, from, std::move(codes), started, false);
 
-  if (auto err = check_nick(room, nick, from.bare()))
-    return send_error(p, *err);
+  if (auto err = check_nick(room, nick, from.bare())) return send_error(p, *err);
   // §7.2.9: admins and owners may still enter a full room, up to a margin.
   const std::size_t max = cfg.muc.max_occupants;
   const std::size_t count = room.occupants.size();
-  if (count >= max && (rank(aff) < rank(Affiliation::admin) || count >= max + std::max<std::size_t>(10, max / 10)))
+  if (count >= max &&
+      (rank(aff) < rank(Affiliation::admin) || count >= max + std::max<std::size_t>(10, max / 10)))
     return send_error(p, errors::service_unavailable("the room is full"));
 
   const auto view = room_view(room);
@@ -175,7 +179,7 @@ void Service::Impl::join(Room& room, const Element& p, const Jid& from, const Ji
 }
 
 std::vector<int> Service::Impl::join_codes(const Room& room, const Element& p,
-                                          const std::string& nick) const {
+                                           const std::string& nick) const {
   (void)room;
   std::vector<int> codes{100};  // non-anonymous
   if (std::find(room_features.begin(), room_features.end(), kMam) != room_features.end())
@@ -195,8 +199,7 @@ void Service::Impl::rejoin(Room& room, Occupant& o, const Element& p, const Jid&
 
 void Service::Impl::join_session(Room& room, Occupant& o, const Element& p, const Jid& from,
                                  std::vector<int> codes,
-                                 std::chrono::steady_clock::time_point started,
-                                 bool new_occupant) {
+                                 std::chrono::steady_clock::time_point started, bool new_occupant) {
   Session s;
   s.real = from;
   s.presence = client_payload(p);
@@ -206,8 +209,8 @@ void Service::Impl::join_session(Room& room, Occupant& o, const Element& p, cons
   send_join_sequence(room, o, p, from, std::move(codes), started, new_occupant);
 }
 
-void Service::Impl::send_join_sequence(Room& room, Occupant& o, const Element& p,
-                                       const Jid& from, std::vector<int> codes,
+void Service::Impl::send_join_sequence(Room& room, Occupant& o, const Element& p, const Jid& from,
+                                       std::vector<int> codes,
                                        std::chrono::steady_clock::time_point started,
                                        bool new_occupant) {
   // 1. Everyone else's presence to the new resource.
@@ -240,8 +243,8 @@ void Service::Impl::send_join_sequence(Room& room, Occupant& o, const Element& p
   send_history_then_subject(room, o.nick, from, p, started);
 }
 
-void Service::Impl::send_history_then_subject(Room& room, const std::string& nick,
-                                              const Jid& real, const Element& join_presence,
+void Service::Impl::send_history_then_subject(Room& room, const std::string& nick, const Jid& real,
+                                              const Element& join_presence,
                                               std::chrono::steady_clock::time_point started) {
   const auto req = history_request(join_presence);
   auto done_joining = [this, started](Room& r, const Jid& to) {
@@ -308,7 +311,8 @@ void Service::Impl::finish_joining(Room& room, const std::string& nick, const Ji
   if (!s || !s->joining) return;
   s->joining = false;
   std::vector<Element> held = std::move(s->held);
-  for (auto& e : held) send(std::move(e));
+  for (auto& e : held)
+    send(std::move(e));
 }
 
 }  // namespace salon::muc

@@ -54,8 +54,8 @@ std::optional<StanzaError> Service::Impl::check_message_limits(Occupant& o, cons
                                     " bytes");
   for (const Element* body : m.children_named("body"))
     if (utf8_length(body->text()) > lim.max_body_chars)
-      return errors::policy_violation("message longer than " +
-                                      std::to_string(lim.max_body_chars) + " characters");
+      return errors::policy_violation("message longer than " + std::to_string(lim.max_body_chars) +
+                                      " characters");
   if (!o.bucket.take(lim.messages_per_second, lim.message_burst,
                      std::chrono::steady_clock::now())) {
     StanzaError e = errors::policy_violation("too many messages: slow down");
@@ -66,8 +66,8 @@ std::optional<StanzaError> Service::Impl::check_message_limits(Occupant& o, cons
 }
 
 void Service::Impl::change_subject(Room& room, Occupant& o, const Element& m) {
-  const bool members_may = room.record.settings.members_can_change_subject &&
-                           cfg.muc.members_can_change_subject;
+  const bool members_may =
+      room.record.settings.members_can_change_subject && cfg.muc.members_can_change_subject;
   if (o.role != Role::moderator && !(members_may && o.role == Role::participant))
     return send_error(m, errors::forbidden("you may not change the subject"));
   room.record.subject = std::string(m.child_text("subject"));
@@ -87,7 +87,8 @@ void Service::Impl::change_subject(Room& room, Occupant& o, const Element& m) {
   strip_room_ids(out, room.jid);
   out.add_child("occupant-id", ns::occupant_id).set_attr("id", o.occupant_id);
   for (auto& [nick, occ] : room.occupants)
-    for (const auto& s : occ.sessions) deliver(room, s.real, out);
+    for (const auto& s : occ.sessions)
+      deliver(room, s.real, out);
   const auto view = room_view(room);
   const auto sender = occupant_view(room, o);
   const auto at = plugin::Clock::now();
@@ -115,15 +116,15 @@ void Service::Impl::groupchat(Room& room, Occupant& o, const Element& m, const J
   auto take_hold = [this, weak, pm]() {
     auto state = std::make_shared<plugin::BroadcastHold::State>();
     ++pm->holds_pending;
-    state->settle = [this, life = std::weak_ptr<int>(alive), weak, pm](
-                        std::optional<StanzaError> err) {
+    state->settle = [this, life = std::weak_ptr<int>(alive), weak,
+                     pm](std::optional<StanzaError> err) {
       if (!life.expired()) on_hold_settled(weak, pm, std::move(err));
     };
     return plugin::BroadcastHold(std::move(state));
   };
   const auto view = room_view(room);
-  plugin::MessageEvent ev{view,           pm->sender,      from, pm->stanza,
-                          pm->stanza_id,  pm->received_at, take_hold};
+  plugin::MessageEvent ev{view,          pm->sender,      from,     pm->stanza,
+                          pm->stanza_id, pm->received_at, take_hold};
   for (auto& pl : plugins) {
     std::optional<StanzaError> refusal;
     try {
@@ -194,9 +195,10 @@ void Service::Impl::broadcast(Room& room, PendingMessage& pm) {
   broadcast_duration.observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - pm.started).count());
   const auto view = room_view(room);
-  const plugin::MessageEvent ev{view,         pm.sender,      pm.sender_real, pm.stanza,
-                                pm.stanza_id, pm.received_at,
-                                [] { return plugin::BroadcastHold(nullptr); }};
+  const plugin::MessageEvent ev{
+      view, pm.sender, pm.sender_real, pm.stanza, pm.stanza_id, pm.received_at, [] {
+        return plugin::BroadcastHold(nullptr);
+      }};
   each_plugin([&](plugin::Plugin& pl) { pl.on_message_after_broadcast(ev); });
 }
 
@@ -221,7 +223,8 @@ void Service::Impl::occupant_message(Room& room, const Element& m, const Jid& fr
   strip_room_ids(out, room.jid);
   if (!out.child("x", ns::muc_user)) out.add_child("x", ns::muc_user);
   out.add_child("occupant-id", ns::occupant_id).set_attr("id", sender->occupant_id);
-  for (const auto& s : target->sessions) deliver(room, s.real, out);
+  for (const auto& s : target->sessions)
+    deliver(room, s.real, out);
 }
 
 void Service::Impl::mediated_invite(Room& room, const Element& m, const Jid& from,

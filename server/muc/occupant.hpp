@@ -18,10 +18,10 @@ using plugin::Affiliation;
 using plugin::Role;
 
 struct Session {
-  Jid real;                    // the resource's full JID
-  Element presence;            // its last available presence: <presence> with the client's
-                               // payload only (no addressing, no MUC elements)
-  std::uint64_t updated = 0;   // service-wide sequence; the latest session is the primary one
+  Jid real;                   // the resource's full JID
+  Element presence;           // its last available presence: <presence> with the client's
+                              // payload only (no addressing, no MUC elements)
+  std::uint64_t updated = 0;  // service-wide sequence; the latest session is the primary one
   // While its join history is being fetched, stanzas for this resource wait here so that it
   // sees the XEP-0045 §7.2 order (presences, history, subject, then live traffic).
   bool joining = false;
@@ -30,9 +30,9 @@ struct Session {
 
 struct Occupant {
   std::string nick;
-  Jid bare;                    // the real bare JID
+  Jid bare;  // the real bare JID
   Role role = Role::participant;
-  std::string occupant_id;     // XEP-0421
+  std::string occupant_id;  // XEP-0421
   std::vector<Session> sessions;
   TokenBucket bucket;          // messages per second
   std::string last_broadcast;  // the payload the room last saw, to detect real changes

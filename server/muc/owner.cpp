@@ -16,7 +16,8 @@ Element field(std::string_view var, std::string_view type, std::string_view labe
   f.set_attr("var", std::string(var));
   f.set_attr("type", std::string(type));
   if (!label.empty()) f.set_attr("label", std::string(label));
-  for (auto& v : values) f.add_child("value").set_text(std::move(v));
+  for (auto& v : values)
+    f.add_child("value").set_text(std::move(v));
   return f;
 }
 
@@ -38,7 +39,8 @@ Fields read_fields(const Element& form) {
   Fields out;
   for (const Element* f : form.children_named("field")) {
     auto& values = out[std::string(f->attr("var"))];
-    for (const Element* v : f->children_named("value")) values.push_back(v->text());
+    for (const Element* v : f->children_named("value"))
+      values.push_back(v->text());
   }
   return out;
 }
@@ -105,16 +107,14 @@ void Service::Impl::owner_get(Room& room, const Jid& from, IqResponder reply) {
   x.add_child(field("muc#roomconfig_changesubject", "boolean",
                     "Allow members to change the subject",
                     {r.settings.members_can_change_subject ? "1" : "0"}));
-  Element& pm = x.add_child(field("muc#roomconfig_allowpm", "list-single",
-                                  "Allow private messages",
+  Element& pm = x.add_child(field("muc#roomconfig_allowpm", "list-single", "Allow private messages",
                                   {r.settings.allow_private_messages ? "anyone" : "none"}));
   add_option(pm, "Everyone", "anyone");
   add_option(pm, "Nobody", "none");
   x.add_child(field("muc#roomconfig_persistentroom", "boolean", "Persistent (fixed)", {"1"}));
   x.add_child(field("muc#roomconfig_membersonly", "boolean", "Members only (fixed)", {"1"}));
-  Element& whois =
-      x.add_child(field("muc#roomconfig_whois", "list-single", "Real JIDs visible to (fixed)",
-                        {"anyone"}));
+  Element& whois = x.add_child(
+      field("muc#roomconfig_whois", "list-single", "Real JIDs visible to (fixed)", {"anyone"}));
   add_option(whois, "Anyone", "anyone");
   reply.result(std::move(q));
 }
@@ -178,7 +178,8 @@ void Service::Impl::owner_set(Room& room, const Element& q, const Jid& from, IqR
     m.set_attr("from", r->jid.bare_str());
     m.add_child("x", ns::muc_user).add_child("status").set_attr("code", "104");
     for (auto& [nick, o] : r->occupants)
-      for (const auto& s : o.sessions) deliver(*r, s.real, m);
+      for (const auto& s : o.sessions)
+        deliver(*r, s.real, m);
     maybe_unload(*r);
   });
 }

@@ -5,8 +5,8 @@
 // an unavailable/332 (Converse would not rejoin). A restored resource that is really gone is
 // removed by ghost removal on its first bounce.
 #include "core/log.hpp"
-#include "muc/impl.hpp"
 #include "core/xml_parse.hpp"
+#include "muc/impl.hpp"
 
 namespace salon::muc {
 
@@ -40,8 +40,8 @@ void Service::Impl::save_occupants(Room& room) {
   std::vector<PersistedOccupant> rows;
   for (const auto& [nick, o] : room.occupants)
     for (const auto& s : o.sessions)
-      rows.push_back(PersistedOccupant{nick, s.real.str(), std::string(to_string(o.role)),
-                                       s.presence.xml()});
+      rows.push_back(
+          PersistedOccupant{nick, s.real.str(), std::string(to_string(o.role)), s.presence.xml()});
   std::weak_ptr<int> life = alive;
   std::weak_ptr<Room> weak;
   if (auto it = rooms.find(room.local); it != rooms.end()) weak = it->second;
@@ -67,7 +67,8 @@ void Service::Impl::flush_all(std::function<void()> done) {
   stop_done = std::move(done);
   idle_sweep.cancel();
   std::vector<std::shared_ptr<Room>> all;
-  for (auto& [local, room] : rooms) all.push_back(room);
+  for (auto& [local, room] : rooms)
+    all.push_back(room);
   for (auto& room : all) {
     if (room->save_armed) {
       room->save_armed = false;
@@ -127,7 +128,8 @@ void Service::Impl::restore(std::vector<RestoredRoom> restored) {
       o.sessions.push_back(std::move(s));
       room->nick_of[*real] = *nick;
     }
-    for (auto& [nick, o] : room->occupants) o.last_broadcast = o.primary().presence.xml();
+    for (auto& [nick, o] : room->occupants)
+      o.last_broadcast = o.primary().presence.xml();
     rooms.emplace(room->local, room);
     if (dropped) mark_dirty(*room);
     maybe_unload(*room);
@@ -136,7 +138,8 @@ void Service::Impl::restore(std::vector<RestoredRoom> restored) {
   if (count) log::info("muc", "restored {} occupants in {} rooms", count, restored.size());
   restoring = false;
   std::vector<Element> queued = std::move(restore_queue);
-  for (auto& s : queued) handle(std::move(s));
+  for (auto& s : queued)
+    handle(std::move(s));
 }
 
 }  // namespace salon::muc

@@ -16,8 +16,13 @@ namespace {
 bool is_kickable(std::string_view condition) {
   static constexpr std::string_view kConditions[] = {
       "",  // an error without a defined condition: malformed, treat as a bounce
-      "gone", "item-not-found", "recipient-unavailable", "redirect", "remote-server-not-found",
-      "remote-server-timeout", "service-unavailable"};
+      "gone",
+      "item-not-found",
+      "recipient-unavailable",
+      "redirect",
+      "remote-server-not-found",
+      "remote-server-timeout",
+      "service-unavailable"};
   return std::find(std::begin(kConditions), std::end(kConditions), condition) !=
          std::end(kConditions);
 }
@@ -40,7 +45,8 @@ Element Service::Impl::build_presence(const Room& room, const Occupant& o, const
   Element p("presence");
   p.set_attr("from", room.occupant_jid(o.nick));
   if (unavailable) p.set_attr("type", "unavailable");
-  for (const auto& c : payload.children()) p.add_child(c);
+  for (const auto& c : payload.children())
+    p.add_child(c);
   Element& mx = p.add_child("x", ns::muc_user);
   Element& item = mx.add_child("item");
   item.set_attr("affiliation",
@@ -58,7 +64,8 @@ Element Service::Impl::build_presence(const Room& room, const Occupant& o, const
   if (x.destroy) mx.add_child(*x.destroy);
   std::vector<int> codes = x.codes;
   if (self) add_code(codes, 110);
-  for (int c : codes) mx.add_child("status").set_attr("code", std::to_string(c));
+  for (int c : codes)
+    mx.add_child("status").set_attr("code", std::to_string(c));
   p.add_child("occupant-id", ns::occupant_id).set_attr("id", o.occupant_id);
   return p;
 }
@@ -81,14 +88,16 @@ void Service::Impl::publicise(Room& room, Occupant& o, const MucX& x, const Jid*
       build_presence(room, o, primary.presence, false, o.role, primary.real, x, false);
   for (auto& [nick, other] : room.occupants) {
     if (&other == &o) continue;
-    for (const auto& s : other.sessions) deliver(room, s.real, others);
+    for (const auto& s : other.sessions)
+      deliver(room, s.real, others);
   }
   for (const auto& s : o.sessions) {
     MucX sx = x;
     if (joining && s.real == *joining)
-      for (int c : join_codes) add_code(sx.codes, c);
-    deliver(room, s.real, build_presence(room, o, primary.presence, false, o.role, s.real, sx,
-                                         true));
+      for (int c : join_codes)
+        add_code(sx.codes, c);
+    deliver(room, s.real,
+            build_presence(room, o, primary.presence, false, o.role, s.real, sx, true));
   }
   o.last_broadcast = primary.presence.xml();
 }
@@ -117,11 +126,11 @@ void Service::Impl::change_nick(Room& room, Occupant& o, const Element& p, const
   x.codes = {303};
   x.new_nick = new_nick;
   const Element empty("presence");
-  const Element others =
-      build_presence(room, o, empty, true, o.role, o.primary().real, x, false);
+  const Element others = build_presence(room, o, empty, true, o.role, o.primary().real, x, false);
   for (auto& [nick, other] : room.occupants) {
     if (&other == &o) continue;
-    for (const auto& s : other.sessions) deliver(room, s.real, others);
+    for (const auto& s : other.sessions)
+      deliver(room, s.real, others);
   }
   for (const auto& s : o.sessions)
     deliver(room, s.real, build_presence(room, o, empty, true, o.role, s.real, x, true));
@@ -130,7 +139,8 @@ void Service::Impl::change_nick(Room& room, Occupant& o, const Element& p, const
   node.key() = new_nick;
   node.mapped().nick = new_nick;
   auto it = room.occupants.insert(std::move(node)).position;
-  for (const auto& s : it->second.sessions) room.nick_of[s.real] = new_nick;
+  for (const auto& s : it->second.sessions)
+    room.nick_of[s.real] = new_nick;
   publicise(room, it->second, MucX{});
   mark_dirty(room);
 }
@@ -166,13 +176,15 @@ void Service::Impl::remove_occupant(Room& room, const std::string& nick, MucX x,
   auto node = room.occupants.extract(nick);
   if (!node) return;
   Occupant& o = node.mapped();
-  for (const auto& s : o.sessions) room.nick_of.erase(s.real);
+  for (const auto& s : o.sessions)
+    room.nick_of.erase(s.real);
   occupants_changed(-1);
 
   const Element others =
       build_presence(room, o, payload, true, Role::none, o.primary().real, x, false);
   for (auto& [n, other] : room.occupants)
-    for (const auto& s : other.sessions) deliver(room, s.real, others);
+    for (const auto& s : other.sessions)
+      deliver(room, s.real, others);
   for (const auto& s : o.sessions) {
     if (no_notice && s.real == *no_notice) continue;
     Element self = build_presence(room, o, payload, true, Role::none, s.real, x, true);

@@ -7,8 +7,8 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
-#include <list>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -26,16 +26,16 @@ namespace salon::muc {
 
 // A groupchat message between "accepted" and "broadcast": plugins may hold it.
 struct PendingMessage {
-  Element stanza;                    // as it will be reflected (no 'to' yet)
-  Element original;                  // as received, for an error bounce to the sender
-  plugin::OccupantView sender;       // snapshot at receipt (valid after the sender left)
+  Element stanza;               // as it will be reflected (no 'to' yet)
+  Element original;             // as received, for an error bounce to the sender
+  plugin::OccupantView sender;  // snapshot at receipt (valid after the sender left)
   Jid sender_real;
   std::string stanza_id;
   plugin::Clock::time_point received_at;
   std::chrono::steady_clock::time_point started;
   std::size_t holds_pending = 0;
   std::optional<StanzaError> failed;
-  bool refused = false;              // a plugin refused it; late hold callbacks are ignored
+  bool refused = false;  // a plugin refused it; late hold callbacks are ignored
 };
 
 // What a loaded room keeps per affiliated user. Email, marketplace role and reason stay in the
@@ -50,12 +50,12 @@ struct Room {
 
   State state = State::loading;
   std::string local;
-  Jid jid;                                          // local@service
-  RoomRecord record;                                // record.affiliations stays empty:
-  std::map<std::string, Member> affiliations;       // <- bare JID -> member is kept instead
-  std::map<std::string, Occupant> occupants;        // nick -> occupant
-  std::unordered_map<Jid, std::string> nick_of;     // real full JID -> nick
-  std::vector<Element> queued;                      // stanzas that arrived while loading
+  Jid jid;                                       // local@service
+  RoomRecord record;                             // record.affiliations stays empty:
+  std::map<std::string, Member> affiliations;    // <- bare JID -> member is kept instead
+  std::map<std::string, Occupant> occupants;     // nick -> occupant
+  std::unordered_map<Jid, std::string> nick_of;  // real full JID -> nick
+  std::vector<Element> queued;                   // stanzas that arrived while loading
 
   // FIFOs that are empty nearly always: std::list allocates nothing while empty (an empty
   // std::deque costs ~576 bytes per room).
@@ -70,7 +70,7 @@ struct Room {
   // Idle unload: one service-wide sweep (Service::Impl::idle_queue) instead of a timer per room.
   std::chrono::steady_clock::time_point idle_since{};
   bool idle_queued = false;
-  int busy = 0;                                     // store operations in flight
+  int busy = 0;  // store operations in flight
 
   // Changes to what the store keeps for the room (affiliations, configuration, subject) run
   // one at a time, each after the previous one is stored, so each is checked against and

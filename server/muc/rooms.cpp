@@ -100,8 +100,7 @@ std::shared_ptr<Room> Service::Impl::make_room(const RoomRecord& record) {
   return room;
 }
 
-void Service::Impl::room_stanza(Room& room, const Element& stanza, const Jid& from,
-                                const Jid& to) {
+void Service::Impl::room_stanza(Room& room, const Element& stanza, const Jid& from, const Jid& to) {
   const std::string& kind = stanza.name();
   if (kind == "presence") {
     room_presence(room, stanza, from, to);
@@ -220,7 +219,8 @@ plugin::OccupantView Service::Impl::occupant_view(const Room& room, const Occupa
   v.occupant_jid = room.jid.with_resource(o.nick);
   v.nick = o.nick;
   v.real_bare = o.bare;
-  for (const auto& s : o.sessions) v.resources.push_back(s.real);
+  for (const auto& s : o.sessions)
+    v.resources.push_back(s.real);
   v.occupant_id = o.occupant_id;
   v.role = o.role;
   v.affiliation = room.affiliation_of(o.bare);

@@ -35,8 +35,8 @@ Service::Impl::Impl(ServiceDeps d)
       occupant_id_key("salon occupant-id\n" + d.config.component.secret),
       iq_forward_timeout(d.iq_forward_timeout),
       joins_total(metrics_.counter("salon_muc_joins_total", "Occupants that joined a room")),
-      messages_total(metrics_.counter("salon_muc_messages_total",
-                                      "Groupchat messages broadcast to rooms")),
+      messages_total(
+          metrics_.counter("salon_muc_messages_total", "Groupchat messages broadcast to rooms")),
       join_duration(metrics_.histogram("salon_muc_join_duration_seconds",
                                        "From join presence to the subject being sent")),
       broadcast_duration(metrics_.histogram(
@@ -47,8 +47,8 @@ Service::Impl::Impl(ServiceDeps d)
   if (auto j = Jid::parse(domain)) service_jid = *j;
   iq_counters.errors_sent =
       &metrics_.counter("salon_iq_errors_sent_total", "IQ error replies sent");
-  iq_counters.unanswered = &metrics_.counter(
-      "salon_iq_unanswered_total", "IQs whose handler did not answer (guard replied)");
+  iq_counters.unanswered = &metrics_.counter("salon_iq_unanswered_total",
+                                             "IQs whose handler did not answer (guard replied)");
   iq_counters.double_answers =
       &metrics_.counter("salon_iq_double_answers_total", "Second answers to an IQ (ignored)");
 }
@@ -143,7 +143,8 @@ void Service::Impl::handle_service_iq(const Element& iq, const Jid& from) {
   }
   const Element& q = iq.children().front();
   const std::string type(iq.attr("type"));
-  if (type == "get" && q.is("query", ns::disco_info)) return service_disco_info(q, std::move(reply));
+  if (type == "get" && q.is("query", ns::disco_info))
+    return service_disco_info(q, std::move(reply));
   if (type == "get" && q.is("query", ns::disco_items))
     return service_disco_items(q, from, std::move(reply));
   if (type == "get" && q.is("ping", ns::ping)) return reply.result();
@@ -172,8 +173,7 @@ std::optional<std::string> Service::start() {
     const config::PluginSection section =
         it == s.cfg.plugins.end() ? config::PluginSection{} : it->second;
     try {
-      if (auto err = p->start(s, section))
-        return "plugin " + std::string(p->name()) + ": " + *err;
+      if (auto err = p->start(s, section)) return "plugin " + std::string(p->name()) + ": " + *err;
     } catch (const std::exception& e) {
       return "plugin " + std::string(p->name()) + ": " + e.what();
     }
@@ -208,8 +208,7 @@ void Service::reload(const config::Config& config) {
   Impl& s = *impl_;
   s.cfg.muc = config.muc;
   // A changed idle_unload applies to rooms already waiting, too.
-  if (!s.idle_queue.empty())
-    s.arm_idle_sweep(s.idle_queue.front().since + s.cfg.muc.idle_unload);
+  if (!s.idle_queue.empty()) s.arm_idle_sweep(s.idle_queue.front().since + s.cfg.muc.idle_unload);
   s.cfg.log = config.log;
   s.cfg.http.api_token = config.http.api_token;  // plugin routes read it per request
   for (auto& p : s.plugins) {
@@ -236,11 +235,21 @@ void Service::handle(Element stanza) {
   }
 }
 
-void Service::on_link_ready() { log::info("muc", "link ready: serving {}", impl_->domain); }
-void Service::on_link_down() { log::warn("muc", "link down: stanzas to occupants are lost"); }
+void Service::on_link_ready() {
+  log::info("muc", "link ready: serving {}", impl_->domain);
+}
+void Service::on_link_down() {
+  log::warn("muc", "link down: stanzas to occupants are lost");
+}
 
-plugin::Host& Service::host() { return *impl_; }
-std::size_t Service::loaded_rooms() const { return impl_->rooms.size(); }
-std::size_t Service::occupants() const { return impl_->occupant_total; }
+plugin::Host& Service::host() {
+  return *impl_;
+}
+std::size_t Service::loaded_rooms() const {
+  return impl_->rooms.size();
+}
+std::size_t Service::occupants() const {
+  return impl_->occupant_total;
+}
 
 }  // namespace salon::muc

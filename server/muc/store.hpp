@@ -18,11 +18,11 @@ namespace salon::muc {
 using plugin::Affiliation;
 
 struct AffiliationRecord {
-  std::string jid;            // bare JID, normalised
+  std::string jid;  // bare JID, normalised
   Affiliation affiliation = Affiliation::none;
-  std::string nick;           // reserved nick (the provisioned display name); may be empty
-  std::string email;          // for the email plugin (later)
-  std::string role;           // marketplace role: client|designer|staff|... (empty if set by XMPP)
+  std::string nick;   // reserved nick (the provisioned display name); may be empty
+  std::string email;  // for the email plugin (later)
+  std::string role;   // marketplace role: client|designer|staff|... (empty if set by XMPP)
   std::string reason;
 };
 
@@ -34,7 +34,7 @@ struct RoomSettings {
 
 struct RoomRecord {
   std::int64_t id = 0;
-  std::string local;          // project id = room JID localpart
+  std::string local;  // project id = room JID localpart
   std::string name;
   std::string description;
   std::string subject;
@@ -45,9 +45,9 @@ struct RoomRecord {
 
 struct PersistedOccupant {
   std::string nick;
-  std::string real_jid;       // full JID of one joined resource
-  std::string role;           // moderator|participant|visitor
-  std::string presence_xml;   // the last presence as broadcast (for restore)
+  std::string real_jid;      // full JID of one joined resource
+  std::string role;          // moderator|participant|visitor
+  std::string presence_xml;  // the last presence as broadcast (for restore)
 };
 
 struct RestoredRoom {
@@ -64,7 +64,7 @@ struct ProjectSpec {
 };
 
 struct StoreError {
-  std::string message;        // empty = success
+  std::string message;  // empty = success
   explicit operator bool() const { return !message.empty(); }
 };
 
@@ -75,9 +75,9 @@ public:
                          std::function<void(std::optional<RoomRecord>, StoreError)> done) = 0;
   // Creates or replaces the room's name/description and its provisioned member set
   // (affiliations not in `members` are removed, except outcasts set over XMPP).
-  virtual void upsert_project(const ProjectSpec& spec,
-                              std::function<void(std::optional<RoomRecord>, bool created,
-                                                 StoreError)> done) = 0;
+  virtual void upsert_project(
+      const ProjectSpec& spec,
+      std::function<void(std::optional<RoomRecord>, bool created, StoreError)> done) = 0;
   virtual void delete_room(const std::string& local,
                            std::function<void(bool existed, StoreError)> done) = 0;
   virtual void set_affiliation(std::int64_t room_id, const AffiliationRecord& a,
@@ -90,8 +90,9 @@ public:
   virtual void load_occupied_rooms(
       std::function<void(std::vector<RestoredRoom>, StoreError)> done) = 0;
   // disco#items: the rooms a bare JID is affiliated with (member/admin/owner): local -> name.
-  virtual void rooms_of(const std::string& bare_jid,
-                        std::function<void(std::map<std::string, std::string>, StoreError)> done) = 0;
+  virtual void rooms_of(
+      const std::string& bare_jid,
+      std::function<void(std::map<std::string, std::string>, StoreError)> done) = 0;
 };
 
 }  // namespace salon::muc

@@ -132,8 +132,7 @@ void MemoryRoomStore::save_room(const RoomRecord& room, std::function<void(Store
   boost::asio::post(io_, [done = std::move(done), err] { done(err); });
 }
 
-void MemoryRoomStore::save_occupants(std::int64_t room_id,
-                                     std::vector<PersistedOccupant> occupants,
+void MemoryRoomStore::save_occupants(std::int64_t room_id, std::vector<PersistedOccupant> occupants,
                                      std::function<void(StoreError)> done) {
   ++save_occupants_calls_;
   StoreError err = take_failure("save_occupants");
@@ -169,9 +168,9 @@ void MemoryRoomStore::rooms_of(
     for (const auto& [local, r] : rooms_) {
       const bool affiliated = std::any_of(
           r.affiliations.begin(), r.affiliations.end(), [&](const AffiliationRecord& a) {
-            return a.jid == bare_jid && (a.affiliation == Affiliation::member ||
-                                         a.affiliation == Affiliation::admin ||
-                                         a.affiliation == Affiliation::owner);
+            return a.jid == bare_jid &&
+                   (a.affiliation == Affiliation::member || a.affiliation == Affiliation::admin ||
+                    a.affiliation == Affiliation::owner);
           });
       if (affiliated) out.emplace(local, r.name);
     }

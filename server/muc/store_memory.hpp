@@ -21,11 +21,10 @@ public:
 
   void load_room(const std::string& local,
                  std::function<void(std::optional<RoomRecord>, StoreError)> done) override;
-  void upsert_project(const ProjectSpec& spec,
-                      std::function<void(std::optional<RoomRecord>, bool, StoreError)> done)
-      override;
-  void delete_room(const std::string& local,
-                   std::function<void(bool, StoreError)> done) override;
+  void upsert_project(
+      const ProjectSpec& spec,
+      std::function<void(std::optional<RoomRecord>, bool, StoreError)> done) override;
+  void delete_room(const std::string& local, std::function<void(bool, StoreError)> done) override;
   void set_affiliation(std::int64_t room_id, const AffiliationRecord& a,
                        std::function<void(StoreError)> done) override;
   void save_room(const RoomRecord& room, std::function<void(StoreError)> done) override;
@@ -34,8 +33,7 @@ public:
   void load_occupied_rooms(
       std::function<void(std::vector<RestoredRoom>, StoreError)> done) override;
   void rooms_of(const std::string& bare_jid,
-                std::function<void(std::map<std::string, std::string>, StoreError)> done)
-      override;
+                std::function<void(std::map<std::string, std::string>, StoreError)> done) override;
 
   // Test helpers (synchronous).
   RoomRecord& add_room(const std::string& local, const std::string& name = {});

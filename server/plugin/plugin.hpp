@@ -55,11 +55,10 @@ namespace salon::plugin {
 
 using Clock = std::chrono::system_clock;
 
-
 // Read-only views of room state handed to plugins. They are valid during the call only.
 struct RoomView {
-  Jid jid;                   // project-id@rooms.example.com
-  std::int64_t id = 0;       // database key (rooms.id)
+  Jid jid;              // project-id@rooms.example.com
+  std::int64_t id = 0;  // database key (rooms.id)
   std::string name;
   std::string description;
   std::size_t occupant_count = 0;
@@ -68,18 +67,18 @@ struct RoomView {
 };
 
 struct OccupantView {
-  Jid occupant_jid;                  // room@service/nick
+  Jid occupant_jid;  // room@service/nick
   std::string nick;
-  Jid real_bare;                     // the user's bare JID
-  std::vector<Jid> resources;        // every joined full JID (multi-session nick)
-  std::string occupant_id;           // XEP-0421
+  Jid real_bare;               // the user's bare JID
+  std::vector<Jid> resources;  // every joined full JID (multi-session nick)
+  std::string occupant_id;     // XEP-0421
   Role role = Role::none;
   Affiliation affiliation = Affiliation::none;
 };
 
 struct PreJoin {
   const RoomView& room;
-  Jid real_jid;                      // full JID of the joining resource
+  Jid real_jid;  // full JID of the joining resource
   std::string nick;
   Affiliation affiliation = Affiliation::none;
   const Element& presence;
@@ -107,10 +106,10 @@ private:
 struct MessageEvent {
   const RoomView& room;
   const OccupantView& sender;
-  Jid sender_real;                   // the sending resource
-  Element& stanza;                   // the groupchat message as it will be reflected (mutable
-                                     // before broadcast: plugins may add elements)
-  std::string stanza_id;             // XEP-0359 id assigned by the room (by = room JID)
+  Jid sender_real;        // the sending resource
+  Element& stanza;        // the groupchat message as it will be reflected (mutable
+                          // before broadcast: plugins may add elements)
+  std::string stanza_id;  // XEP-0359 id assigned by the room (by = room JID)
   Clock::time_point received_at;
   // Takes a hold on the broadcast (only valid in on_message_before_broadcast).
   std::function<BroadcastHold()> hold;
@@ -124,9 +123,9 @@ struct HistoryRequest {
 };
 // Answers the messages to replay on join, oldest first, each a full <message/> as reflected
 // (the core adds <delay/> when the provider has not). Call `done` exactly once, on the loop.
-using HistoryProvider = std::function<void(const RoomView&, const Jid& requester,
-                                           const HistoryRequest&,
-                                           std::function<void(std::vector<Element>)> done)>;
+using HistoryProvider =
+    std::function<void(const RoomView&, const Jid& requester, const HistoryRequest&,
+                       std::function<void(std::vector<Element>)> done)>;
 
 // An IQ addressed to a room, after the core has found the room (a missing room has already
 // been answered item-not-found) and the requester's affiliation.
@@ -153,8 +152,7 @@ public:
   virtual const std::string& service_domain() const = 0;
 
   virtual void on_room_iq(std::string_view type, std::string_view xmlns, RoomIqHandler h) = 0;
-  virtual void on_service_iq(std::string_view type, std::string_view xmlns,
-                             ServiceIqHandler h) = 0;
+  virtual void on_service_iq(std::string_view type, std::string_view xmlns, ServiceIqHandler h) = 0;
   virtual void add_room_feature(std::string var) = 0;
   virtual void add_service_feature(std::string var) = 0;
   virtual void set_history_provider(HistoryProvider provider) = 0;

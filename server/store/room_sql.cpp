@@ -25,7 +25,9 @@ constexpr const char* kAffiliationColumns =
 // Byte order, whatever the database's collation: the same answer everywhere.
 constexpr const char* kAffiliationOrder = " ORDER BY room_id, jid COLLATE \"C\"";
 
-bool bool_or(const pqxx::field& f, bool fallback) { return f.is_null() ? fallback : f.as<bool>(); }
+bool bool_or(const pqxx::field& f, bool fallback) {
+  return f.is_null() ? fallback : f.as<bool>();
+}
 
 muc::RoomRecord room_from(const pqxx::row& r) {
   muc::RoomRecord room;
@@ -45,7 +47,8 @@ muc::AffiliationRecord affiliation_from(const pqxx::row& r) {
   muc::AffiliationRecord a;
   a.jid = r[1].as<std::string>();
   // The CHECK constraint allows only the four names; anything else would be a schema bug.
-  a.affiliation = plugin::parse_affiliation(r[2].as<std::string>()).value_or(muc::Affiliation::none);
+  a.affiliation =
+      plugin::parse_affiliation(r[2].as<std::string>()).value_or(muc::Affiliation::none);
   a.nick = r[3].as<std::string>();
   a.email = r[4].as<std::string>();
   a.role = r[5].as<std::string>();
@@ -60,15 +63,16 @@ std::optional<muc::RoomRecord> with_affiliations(pqxx::transaction_base& tx,
   const auto rows = tx.exec_params(
       std::string(kAffiliationColumns) + "WHERE room_id = $1" + kAffiliationOrder, room.id);
   room.affiliations.reserve(rows.size());
-  for (const auto& r : rows) room.affiliations.push_back(affiliation_from(r));
+  for (const auto& r : rows)
+    room.affiliations.push_back(affiliation_from(r));
   return room;
 }
 
 }  // namespace
 
 std::optional<muc::RoomRecord> room_by_local(pqxx::transaction_base& tx, const std::string& local) {
-  return with_affiliations(tx, tx.exec_params(std::string(kRoomColumns) + "WHERE jid_local = $1",
-                                              local));
+  return with_affiliations(
+      tx, tx.exec_params(std::string(kRoomColumns) + "WHERE jid_local = $1", local));
 }
 
 std::optional<muc::RoomRecord> room_by_id(pqxx::transaction_base& tx, std::int64_t id) {
@@ -79,8 +83,9 @@ std::vector<muc::RestoredRoom> occupied_rooms(pqxx::transaction_base& tx) {
   constexpr const char* kOccupied = "room_id IN (SELECT DISTINCT room_id FROM occupants)";
   std::vector<muc::RestoredRoom> out;
   std::unordered_map<std::int64_t, std::size_t> index;
-  for (const auto& r : tx.exec(std::string(kRoomColumns) +
-                               "WHERE id IN (SELECT DISTINCT room_id FROM occupants) ORDER BY id")) {
+  for (const auto& r :
+       tx.exec(std::string(kRoomColumns) +
+               "WHERE id IN (SELECT DISTINCT room_id FROM occupants) ORDER BY id")) {
     index.emplace(r[0].as<std::int64_t>(), out.size());
     out.push_back({room_from(r), {}});
   }
@@ -115,22 +120,25 @@ Upserted upsert_project(pqxx::transaction_base& tx, const muc::ProjectSpec& spec
   const auto found =
       tx.exec_params("SELECT id FROM rooms WHERE jid_local = $1 FOR UPDATE", spec.local);
   if (found.empty()) {
-    u.room_id = tx.exec_params1("INSERT INTO rooms (jid_local, name, description) "
-                                "VALUES ($1, $2, $3) RETURNING id",
-                                spec.local, spec.name, spec.description)[0]
+    u.room_id = tx.exec_params1(
+                      "INSERT INTO rooms (jid_local, name, description) "
+                      "VALUES ($1, $2, $3) RETURNING id",
+                      spec.local, spec.name, spec.description)[0]
                     .as<std::int64_t>();
     u.created = true;
   } else {
     u.room_id = found[0][0].as<std::int64_t>();
-    tx.exec_params0("UPDATE rooms SET name = $2, description = $3, updated_at = now() "
-                    "WHERE id = $1",
-                    u.room_id, spec.name, spec.description);
+    tx.exec_params0(
+        "UPDATE rooms SET name = $2, description = $3, updated_at = now() "
+        "WHERE id = $1",
+        u.room_id, spec.name, spec.description);
   }
 
   // The provisioning API never grants `outcast`: every outcast was set over XMPP (a ban) and
   // survives an update. One that the spec does not list stops being a provisioned member
   // (role and email go), and loses its reserved nick if a listed member now has it.
-  const auto nicks = text_array(spec.members, [](const auto& m) -> std::string_view { return m.nick; });
+  const auto nicks =
+      text_array(spec.members, [](const auto& m) -> std::string_view { return m.nick; });
   tx.exec_params0("DELETE FROM affiliations WHERE room_id = $1 AND affiliation <> 'outcast'",
                   u.room_id);
   tx.exec_params0(
@@ -148,8 +156,9 @@ Upserted upsert_project(pqxx::transaction_base& tx, const muc::ProjectSpec& spec
       "ON CONFLICT (room_id, jid) DO UPDATE SET affiliation = EXCLUDED.affiliation, "
       "nick = EXCLUDED.nick, email = EXCLUDED.email, role = EXCLUDED.role, reason = NULL",
       u.room_id, text_array(spec.members, [](const auto& m) -> std::string_view { return m.jid; }),
-      text_array(spec.members,
-                 [](const auto& m) -> std::string_view { return plugin::to_string(m.affiliation); }),
+      text_array(
+          spec.members,
+          [](const auto& m) -> std::string_view { return plugin::to_string(m.affiliation); }),
       nicks, text_array(spec.members, [](const auto& m) -> std::string_view { return m.email; }),
       text_array(spec.members, [](const auto& m) -> std::string_view { return m.role; }));
   return u;
@@ -193,7 +202,8 @@ void save_occupants(pqxx::transaction_base& tx, std::int64_t room_id,
   if (occupants.empty()) return;
   // One row per real JID (the primary key): if the caller lists one twice, the last wins.
   std::unordered_map<std::string_view, std::size_t> last;
-  for (std::size_t i = 0; i < occupants.size(); ++i) last[occupants[i].real_jid] = i;
+  for (std::size_t i = 0; i < occupants.size(); ++i)
+    last[occupants[i].real_jid] = i;
   std::vector<const muc::PersistedOccupant*> rows;
   for (std::size_t i = 0; i < occupants.size(); ++i)
     if (last[occupants[i].real_jid] == i) rows.push_back(&occupants[i]);

@@ -43,9 +43,9 @@ public:
 
   void load_room(const std::string& local,
                  std::function<void(std::optional<RoomRecord>, StoreError)> done) override;
-  void upsert_project(const ProjectSpec& spec,
-                      std::function<void(std::optional<RoomRecord>, bool created, StoreError)> done)
-      override;
+  void upsert_project(
+      const ProjectSpec& spec,
+      std::function<void(std::optional<RoomRecord>, bool created, StoreError)> done) override;
   void delete_room(const std::string& local,
                    std::function<void(bool existed, StoreError)> done) override;
   void set_affiliation(std::int64_t room_id, const AffiliationRecord& a,

@@ -37,29 +37,30 @@ gloox::ConnectionError AsioConnection::connect() {
   auto alive = generation_;
   resolver_.async_resolve(
       m_server, std::to_string(m_port),
-      [this, gen, alive](const boost::system::error_code& ec, const tcp::resolver::results_type& r) {
+      [this, gen, alive](const boost::system::error_code& ec,
+                         const tcp::resolver::results_type& r) {
         if (*alive != gen) return;
         if (ec) {
           log::warn("link", "cannot resolve {}: {}", m_server, ec.message());
           fail(gloox::ConnDnsError);
           return;
         }
-        asio::async_connect(*socket_, r,
-                            [this, gen, alive](const boost::system::error_code& ec2, const tcp::endpoint&) {
-                              if (*alive != gen) return;
-                              if (ec2) {
-                                log::debug("link", "connect to {}:{} failed: {}", m_server, m_port,
-                                           ec2.message());
-                                fail(gloox::ConnConnectionRefused);
-                                return;
-                              }
-                              boost::system::error_code ignore;
-                              socket_->set_option(tcp::no_delay(true), ignore);
-                              socket_->set_option(asio::socket_base::keep_alive(true), ignore);
-                              m_state = gloox::StateConnected;
-                              start_read();
-                              if (m_handler) m_handler->handleConnect(this);
-                            });
+        asio::async_connect(
+            *socket_, r,
+            [this, gen, alive](const boost::system::error_code& ec2, const tcp::endpoint&) {
+              if (*alive != gen) return;
+              if (ec2) {
+                log::debug("link", "connect to {}:{} failed: {}", m_server, m_port, ec2.message());
+                fail(gloox::ConnConnectionRefused);
+                return;
+              }
+              boost::system::error_code ignore;
+              socket_->set_option(tcp::no_delay(true), ignore);
+              socket_->set_option(asio::socket_base::keep_alive(true), ignore);
+              m_state = gloox::StateConnected;
+              start_read();
+              if (m_handler) m_handler->handleConnect(this);
+            });
       });
   return gloox::ConnNoError;
 }
@@ -67,20 +68,21 @@ gloox::ConnectionError AsioConnection::connect() {
 void AsioConnection::start_read() {
   const unsigned gen = *generation_;
   auto alive = generation_;
-  socket_->async_read_some(asio::buffer(read_buf_), [this, gen, alive](const boost::system::error_code& ec,
-                                                                      std::size_t n) {
-    if (*alive != gen) return;
-    if (ec) {
-      log::debug("link", "read ended: {}", ec.message());
-      fail(ec == asio::error::eof ? gloox::ConnStreamClosed : gloox::ConnIoError);
-      return;
-    }
-    total_in_ += static_cast<long>(n);
-    if (on_bytes_in) on_bytes_in(n);
-    // The handler may disconnect (and even reconnect) us; re-check the generation after.
-    if (m_handler) m_handler->handleReceivedData(this, std::string(read_buf_.data(), n));
-    if (*alive == gen && m_state == gloox::StateConnected) start_read();
-  });
+  socket_->async_read_some(
+      asio::buffer(read_buf_),
+      [this, gen, alive](const boost::system::error_code& ec, std::size_t n) {
+        if (*alive != gen) return;
+        if (ec) {
+          log::debug("link", "read ended: {}", ec.message());
+          fail(ec == asio::error::eof ? gloox::ConnStreamClosed : gloox::ConnIoError);
+          return;
+        }
+        total_in_ += static_cast<long>(n);
+        if (on_bytes_in) on_bytes_in(n);
+        // The handler may disconnect (and even reconnect) us; re-check the generation after.
+        if (m_handler) m_handler->handleReceivedData(this, std::string(read_buf_.data(), n));
+        if (*alive == gen && m_state == gloox::StateConnected) start_read();
+      });
 }
 
 bool AsioConnection::send(const std::string& data) {
@@ -138,7 +140,9 @@ gloox::ConnectionError AsioConnection::recv(int /*timeout*/) {
   return m_state == gloox::StateConnected ? gloox::ConnNoError : gloox::ConnNotConnected;
 }
 
-gloox::ConnectionError AsioConnection::receive() { return recv(-1); }
+gloox::ConnectionError AsioConnection::receive() {
+  return recv(-1);
+}
 
 void AsioConnection::disconnect() {
   // Flush what is queued (e.g. </stream:stream>) synchronously-ish: a best-effort blocking

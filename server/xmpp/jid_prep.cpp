@@ -25,7 +25,8 @@ std::optional<Jid> parse_uncached(std::string_view s) {
       slash == std::string_view::npos ? std::string_view() : s.substr(slash + 1);
   if (slash != std::string_view::npos && resource.empty()) return std::nullopt;
   const auto at = before.find('@');
-  const std::string_view local = at == std::string_view::npos ? std::string_view() : before.substr(0, at);
+  const std::string_view local =
+      at == std::string_view::npos ? std::string_view() : before.substr(0, at);
   const std::string_view domain = at == std::string_view::npos ? before : before.substr(at + 1);
   if (at != std::string_view::npos && local.empty()) return std::nullopt;
   return Jid::from_parts(local, domain, resource);
@@ -35,8 +36,7 @@ std::optional<Jid> parse_uncached(std::string_view s) {
 std::optional<std::string> Jid::nodeprep(std::string_view local) {
   if (local.empty() || local.size() > kMaxPart) return std::nullopt;
   gloox::JID j;
-  if (!j.setUsername(std::string(local)) || j.username().empty() ||
-      j.username().size() > kMaxPart)
+  if (!j.setUsername(std::string(local)) || j.username().empty() || j.username().size() > kMaxPart)
     return std::nullopt;
   return j.username();
 }

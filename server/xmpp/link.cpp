@@ -64,9 +64,13 @@ private:
 
 struct Link::Impl final : gloox::ConnectionListener {
   Impl(asio::io_context& io, LinkSettings s, Metrics& m, LinkEvents& e)
-      : io(io), settings(std::move(s)), events(e),
+      : io(io),
+        settings(std::move(s)),
+        events(e),
         backoff(settings.reconnect_initial, settings.reconnect_max),
-        reconnect_timer(io), keepalive_timer(io), stop_timer(io),
+        reconnect_timer(io),
+        keepalive_timer(io),
+        stop_timer(io),
         state_gauge(m.gauge("salon_xmpp_link_up", "1 when the XEP-0114 link is authenticated")),
         reconnects(m.counter("salon_xmpp_reconnects_total", "XEP-0114 reconnect attempts")),
         stream_errors(m.counter("salon_xmpp_stream_errors_total", "Stream errors received")),
@@ -77,8 +81,8 @@ struct Link::Impl final : gloox::ConnectionListener {
     for (const char* kind : {"iq", "message", "presence"}) {
       in[kind] = &m.counter("salon_stanzas_in_total", "Stanzas received from the server",
                             {{"kind", kind}});
-      out[kind] = &m.counter("salon_stanzas_out_total", "Stanzas sent to the server",
-                             {{"kind", kind}});
+      out[kind] =
+          &m.counter("salon_stanzas_out_total", "Stanzas sent to the server", {{"kind", kind}});
     }
     if (settings.keepalive_target.empty()) {
       const auto dot = settings.domain.find('.');
@@ -131,7 +135,8 @@ struct Link::Impl final : gloox::ConnectionListener {
     backoff.reset();
     state_gauge.set(1);
     last_in = Clock::now();
-    log::info("link", "authenticated to {}:{} as {}", settings.host, settings.port, settings.domain);
+    log::info("link", "authenticated to {}:{} as {}", settings.host, settings.port,
+              settings.domain);
     arm_keepalive();
     events.on_ready();
   }
@@ -175,7 +180,8 @@ struct Link::Impl final : gloox::ConnectionListener {
   // Keepalive: ping the server whenever the link has been quiet for an interval; if nothing
   // at all arrives for keepalive_timeout, the peer is dead even though TCP has not noticed.
   void arm_keepalive() {
-    keepalive_timer.expires_after(std::min(settings.keepalive_interval, settings.keepalive_timeout) / 2);
+    keepalive_timer.expires_after(
+        std::min(settings.keepalive_interval, settings.keepalive_timeout) / 2);
     keepalive_timer.async_wait([this](const boost::system::error_code& ec) {
       if (ec || state != LinkState::ready) return;
       const auto quiet = Clock::now() - last_in;
@@ -192,11 +198,11 @@ struct Link::Impl final : gloox::ConnectionListener {
   }
 
   void send_ping() {
-    send_xml(fmt::format("<iq type='get' id='salon-ka-{}' from='{}' to='{}'><ping "
-                         "xmlns='urn:xmpp:ping'/></iq>",
-                         ++ping_seq, xml_escape(settings.domain),
-                         xml_escape(settings.keepalive_target)),
-             "iq");
+    send_xml(
+        fmt::format("<iq type='get' id='salon-ka-{}' from='{}' to='{}'><ping "
+                    "xmlns='urn:xmpp:ping'/></iq>",
+                    ++ping_seq, xml_escape(settings.domain), xml_escape(settings.keepalive_target)),
+        "iq");
   }
 
   void send_xml(std::string xml, std::string_view kind) {
@@ -235,7 +241,9 @@ Link::~Link() {
   }
 }
 
-void Link::start() { impl_->connect(); }
+void Link::start() {
+  impl_->connect();
+}
 
 void Link::stop() {
   if (impl_->state == LinkState::stopped) return;
@@ -247,9 +255,8 @@ void Link::stop() {
   if (was_ready) impl_->connection->send("</stream:stream>");
   // Give the closing tag a moment to leave before the socket closes.
   impl_->stop_timer.expires_after(std::chrono::milliseconds(was_ready ? 100 : 0));
-  impl_->stop_timer.async_wait([impl = impl_.get()](const boost::system::error_code&) {
-    impl->component->disconnect();
-  });
+  impl_->stop_timer.async_wait(
+      [impl = impl_.get()](const boost::system::error_code&) { impl->component->disconnect(); });
 }
 
 void Link::send(Element stanza) {
@@ -271,6 +278,8 @@ void Link::send_raw(std::string xml, std::string_view kind) {
   impl_->send_xml(std::move(xml), kind);
 }
 
-LinkState Link::state() const { return impl_->state; }
+LinkState Link::state() const {
+  return impl_->state;
+}
 
 }  // namespace salon::xmpp

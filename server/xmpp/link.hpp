@@ -28,7 +28,7 @@ class Metrics;
 namespace salon::xmpp {
 
 struct LinkSettings {
-  std::string domain;        // the component domain, e.g. rooms.example.com
+  std::string domain;  // the component domain, e.g. rooms.example.com
   std::string host = "127.0.0.1";
   std::uint16_t port = 5347;
   std::string secret;
@@ -48,9 +48,9 @@ public:
   // An iq/message/presence from the server, converted to our Element (top-level namespace
   // attribute removed). Called on the loop.
   virtual void on_stanza(Element stanza) = 0;
-  virtual void on_ready() = 0;                       // handshake accepted
-  virtual void on_down(const std::string& reason) = 0;  // lost; a reconnect is scheduled
-  virtual void on_fatal(const std::string& reason) = 0; // will not reconnect
+  virtual void on_ready() = 0;                           // handshake accepted
+  virtual void on_down(const std::string& reason) = 0;   // lost; a reconnect is scheduled
+  virtual void on_fatal(const std::string& reason) = 0;  // will not reconnect
 };
 
 class Link final : public StanzaSink {

@@ -111,7 +111,8 @@ TEST(ParseBody, StringFieldsMustBeStrings) {
 
 TEST(ParseBody, TooManyMembers) {
   std::string body = R"({"members":[)";
-  for (std::size_t i = 0; i <= kMaxMembers; ++i) body += (i ? ",{}" : "{}");
+  for (std::size_t i = 0; i <= kMaxMembers; ++i)
+    body += (i ? ",{}" : "{}");
   body += "]}";
   EXPECT_EQ(parse_error(body).field, "members");
 }
@@ -136,12 +137,15 @@ TEST(ProjectJson, ShowsProvisionedMembersAndXmppAffiliationsApart) {
   EXPECT_EQ(j["description"], "D \"quoted\"");
   EXPECT_EQ(j["subject"], "Welcome");
   ASSERT_EQ(j["members"].size(), 2u);
-  EXPECT_EQ(j["members"][0],
-            json({{"jid", "alice@localhost"}, {"name", "Alice"}, {"email", "alice@example.com"},
-                  {"role", "client"}, {"affiliation", "member"}}));
-  EXPECT_EQ(j["members"][1],
-            json({{"jid", "carol@localhost"}, {"name", "Carol"}, {"role", "staff"},
-                  {"affiliation", "owner"}}));
+  EXPECT_EQ(j["members"][0], json({{"jid", "alice@localhost"},
+                                   {"name", "Alice"},
+                                   {"email", "alice@example.com"},
+                                   {"role", "client"},
+                                   {"affiliation", "member"}}));
+  EXPECT_EQ(j["members"][1], json({{"jid", "carol@localhost"},
+                                   {"name", "Carol"},
+                                   {"role", "staff"},
+                                   {"affiliation", "owner"}}));
   ASSERT_EQ(j["xmpp_affiliations"].size(), 2u);
   EXPECT_EQ(j["xmpp_affiliations"][0],
             json({{"jid", "troll@localhost"}, {"affiliation", "outcast"}, {"reason", "spam"}}));

@@ -28,16 +28,17 @@ public:
   std::string fail;  // non-empty: every call fails with this message
   int calls = 0;
 
-  void load_room(const std::string& local,
-                 std::function<void(std::optional<muc::RoomRecord>, muc::StoreError)> done) override {
+  void load_room(
+      const std::string& local,
+      std::function<void(std::optional<muc::RoomRecord>, muc::StoreError)> done) override {
     ++calls;
     std::optional<muc::RoomRecord> r;
     if (auto it = rooms.find(local); it != rooms.end()) r = it->second;
     later([=, this] { fail.empty() ? done(r, {}) : done(std::nullopt, {fail}); });
   }
-  void upsert_project(const muc::ProjectSpec& spec,
-                      std::function<void(std::optional<muc::RoomRecord>, bool, muc::StoreError)> done)
-      override {
+  void upsert_project(
+      const muc::ProjectSpec& spec,
+      std::function<void(std::optional<muc::RoomRecord>, bool, muc::StoreError)> done) override {
     ++calls;
     if (!fail.empty()) return later([=, this] { done(std::nullopt, false, {fail}); });
     const bool created = !rooms.contains(spec.local);
@@ -90,8 +91,9 @@ protected:
             [this](const std::string& local) { deleted_.push_back(local); }};
   }
   static ApiSettings settings(std::string token) {
-    return {std::move(token),
-            make_rules({{"client", "member"}, {"designer", "member"}, {"staff", "owner"}}, 64).rules};
+    return {
+        std::move(token),
+        make_rules({{"client", "member"}, {"designer", "member"}, {"staff", "owner"}}, 64).rules};
   }
 
   static http::Request request(std::string method, std::string id, std::string body = {},
@@ -109,9 +111,12 @@ protected:
   http::Response call(const http::Request& req) {
     std::vector<http::Response> answers;
     auto respond = [&](http::Response r) { answers.push_back(std::move(r)); };
-    if (req.method == "PUT") api_.put(req, respond);
-    else if (req.method == "GET") api_.get(req, respond);
-    else api_.remove(req, respond);
+    if (req.method == "PUT")
+      api_.put(req, respond);
+    else if (req.method == "GET")
+      api_.get(req, respond);
+    else
+      api_.remove(req, respond);
     io_.restart();
     io_.run();
     EXPECT_EQ(answers.size(), 1u) << req.method << " " << req.path;
@@ -125,8 +130,10 @@ protected:
     EXPECT_EQ(r.content_type, "application/problem+json");
     const auto j = body_of(r);
     EXPECT_EQ(j["status"], status);
-    if (field.empty()) EXPECT_FALSE(j.contains("field")) << r.body;
-    else EXPECT_EQ(j.value("field", ""), field) << r.body;
+    if (field.empty())
+      EXPECT_FALSE(j.contains("field")) << r.body;
+    else
+      EXPECT_EQ(j.value("field", ""), field) << r.body;
   }
 
   static std::string project_body() {
@@ -147,9 +154,9 @@ TEST_F(ProjectsApiTest, PutCreatesThenUpdates) {
   auto r = call(request("PUT", "p-1", project_body()));
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(r.content_type, "application/json");
-  const auto location = std::find(r.headers.begin(), r.headers.end(),
-                                  std::pair<std::string, std::string>{"Location",
-                                                                      "/api/v1/projects/p-1"});
+  const auto location =
+      std::find(r.headers.begin(), r.headers.end(),
+                std::pair<std::string, std::string>{"Location", "/api/v1/projects/p-1"});
   EXPECT_NE(location, r.headers.end());
   auto j = body_of(r);
   EXPECT_EQ(j["id"], "p-1");
@@ -244,16 +251,19 @@ TEST_F(ProjectsApiTest, BadBodiesAre400WithTheField) {
       {R"({"name":"n"})", "members"},
       {R"({"name":"n","members":{}})", "members"},
       {R"({"name":"n","members":[{"jid":"a@localhost","name":"A","role":"client"},
-          {"jid":"not a jid","name":"B","role":"client"}]})", "members[1].jid"},
+          {"jid":"not a jid","name":"B","role":"client"}]})",
+       "members[1].jid"},
       {R"({"name":"n","members":[{"jid":"a@localhost/r","name":"A","role":"client"}]})",
        "members[0].jid"},
       {R"({"name":"n","members":[{"jid":"a@localhost","name":"A","role":"boss"}]})",
        "members[0].role"},
       {R"({"name":"n","members":[{"jid":"a@localhost","role":"client"}]})", "members[0].name"},
       {R"({"name":"n","members":[{"jid":"a@localhost","name":"A","role":"client"},
-          {"jid":"a@localhost","name":"B","role":"client"}]})", "members[1].jid"},
+          {"jid":"a@localhost","name":"B","role":"client"}]})",
+       "members[1].jid"},
       {R"({"name":"n","members":[{"jid":"a@localhost","name":"A","role":"client"},
-          {"jid":"b@localhost","name":"A","role":"client"}]})", "members[1].name"},
+          {"jid":"b@localhost","name":"A","role":"client"}]})",
+       "members[1].name"},
   };
   for (const auto& [body, field] : cases) {
     SCOPED_TRACE(body);
@@ -281,7 +291,8 @@ TEST_F(ProjectsApiTest, ThrowingHookStillAnswers) {
                    [](const std::string&) { throw std::runtime_error("boom"); }},
                   settings(kToken));
   std::vector<int> statuses;
-  api.put(request("PUT", "p", project_body()), [&](http::Response r) { statuses.push_back(r.status); });
+  api.put(request("PUT", "p", project_body()),
+          [&](http::Response r) { statuses.push_back(r.status); });
   io_.run();
   io_.restart();
   api.remove(request("DELETE", "p"), [&](http::Response r) { statuses.push_back(r.status); });

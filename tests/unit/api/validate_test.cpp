@@ -25,10 +25,10 @@ ProjectInput valid_input() {
   ProjectInput p;
   p.name = "Kitchen redesign";
   p.description = "Two rooms,\nthree walls";
-  p.members = std::vector<MemberInput>{
-      member("alice@localhost", "Alice", "client", "alice@example.com"),
-      member("bob@localhost", "Bob (designer)", "designer"),
-      member("carol@localhost", "Carol", "staff")};
+  p.members =
+      std::vector<MemberInput>{member("alice@localhost", "Alice", "client", "alice@example.com"),
+                               member("bob@localhost", "Bob (designer)", "designer"),
+                               member("carol@localhost", "Carol", "staff")};
   return p;
 }
 
@@ -143,7 +143,8 @@ TEST(Project, NameMustNotBeEmptyOrBlank) {
 TEST(Project, NameLengthCountsCharactersNotBytes) {
   auto in = valid_input();
   std::string name;
-  for (std::size_t i = 0; i < kMaxProjectNameChars; ++i) name += "\xc3\xa9";  // é: 2 bytes
+  for (std::size_t i = 0; i < kMaxProjectNameChars; ++i)
+    name += "\xc3\xa9";  // é: 2 bytes
   in.name = name;
   EXPECT_TRUE(std::holds_alternative<muc::ProjectSpec>(validate_project("p", in, default_rules())));
   in.name = name + "x";
@@ -180,8 +181,8 @@ TEST(Project, TooManyMembers) {
   auto in = valid_input();
   in.members->clear();
   for (std::size_t i = 0; i <= kMaxMembers; ++i)
-    in.members->push_back(member("u" + std::to_string(i) + "@localhost", "U" + std::to_string(i),
-                                 "client"));
+    in.members->push_back(
+        member("u" + std::to_string(i) + "@localhost", "U" + std::to_string(i), "client"));
   EXPECT_EQ(error_of(in).field, "members");
 }
 
@@ -204,10 +205,13 @@ TEST(Member, InvalidJid) {
 }
 
 TEST(Member, IpLiteralAndIdnDomainsAreAccepted) {
-  for (const char* jid : {"alice@[::1]", "alice@127.0.0.1", "alice@b\xc3\xbc" "cher.example"}) {
+  for (const char* jid : {"alice@[::1]", "alice@127.0.0.1",
+                          "alice@b\xc3\xbc"
+                          "cher.example"}) {
     auto in = valid_input();
     (*in.members)[1].jid = jid;
-    EXPECT_TRUE(std::holds_alternative<muc::ProjectSpec>(validate_project("p", in, default_rules())))
+    EXPECT_TRUE(
+        std::holds_alternative<muc::ProjectSpec>(validate_project("p", in, default_rules())))
         << jid;
   }
 }
@@ -247,7 +251,8 @@ TEST(Member, NameIsRequired) {
 TEST(Member, NameLongerThanTheNickLimit) {
   auto in = valid_input();
   (*in.members)[1].name = std::string(10, 'n');
-  EXPECT_TRUE(std::holds_alternative<muc::ProjectSpec>(validate_project("p", in, default_rules(10))));
+  EXPECT_TRUE(
+      std::holds_alternative<muc::ProjectSpec>(validate_project("p", in, default_rules(10))));
   (*in.members)[1].name = std::string(11, 'n');
   EXPECT_EQ(error_of(in, default_rules(10)).field, "members[1].name");
 }
@@ -324,8 +329,12 @@ TEST(Member, FirstBadMemberIsTheOneNamed) {
 }
 
 TEST(Rules, OnlyMemberAdminOwnerAreAccepted) {
-  auto built = make_rules({{"client", "member"}, {"boss", "owner"}, {"helper", "admin"},
-                           {"banned", "outcast"}, {"ghost", "none"}, {"typo", "memebr"}},
+  auto built = make_rules({{"client", "member"},
+                           {"boss", "owner"},
+                           {"helper", "admin"},
+                           {"banned", "outcast"},
+                           {"ghost", "none"},
+                           {"typo", "memebr"}},
                           64);
   EXPECT_EQ(built.rules.role_affiliations.size(), 3u);
   EXPECT_EQ(built.rejected, (std::vector<std::string>{"banned", "ghost", "typo"}));

@@ -60,7 +60,7 @@ inline Config load_ok(const std::string& toml) {
 }
 
 class TempDir {
- public:
+public:
   TempDir() {
     std::string tmpl =
         (std::filesystem::temp_directory_path() / "salon-config-test-XXXXXX").string();
@@ -81,13 +81,13 @@ class TempDir {
     return p;
   }
 
- private:
+private:
   std::filesystem::path path_;
 };
 
 // Sets an environment variable for the lifetime of the object.
 class ScopedEnv {
- public:
+public:
   ScopedEnv(std::string name, const char* value) : name_(std::move(name)) {
     if (value)
       ::setenv(name_.c_str(), value, 1);
@@ -98,7 +98,7 @@ class ScopedEnv {
   ScopedEnv(const ScopedEnv&) = delete;
   ScopedEnv& operator=(const ScopedEnv&) = delete;
 
- private:
+private:
   std::string name_;
 };
 

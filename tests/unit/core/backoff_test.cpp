@@ -28,15 +28,18 @@ TEST(Backoff, NeverExceedsTheCapOverManyAttempts) {
 }
 
 TEST(Backoff, JitterSpreadsDelays) {
-  Backoff a(milliseconds(1000), milliseconds(1000), 1), b(milliseconds(1000), milliseconds(1000), 2);
+  Backoff a(milliseconds(1000), milliseconds(1000), 1),
+      b(milliseconds(1000), milliseconds(1000), 2);
   int differ = 0;
-  for (int i = 0; i < 50; ++i) differ += a.next() != b.next();
+  for (int i = 0; i < 50; ++i)
+    differ += a.next() != b.next();
   EXPECT_GT(differ, 40);
 }
 
 TEST(Backoff, ResetStartsOver) {
   Backoff b(milliseconds(100), milliseconds(1600), 3);
-  for (int i = 0; i < 5; ++i) b.next();
+  for (int i = 0; i < 5; ++i)
+    b.next();
   EXPECT_EQ(b.attempts(), 5u);
   b.reset();
   EXPECT_EQ(b.base().count(), 100);

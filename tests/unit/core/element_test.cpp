@@ -10,7 +10,8 @@ TEST(Element, SerialisesWithEscaping) {
   Element m("message");
   m.set_attr("to", "a@b/c'd");
   m.add_child("body").set_text("1 < 2 & \"x\"");
-  EXPECT_EQ(m.xml(), "<message to='a@b/c&apos;d'><body>1 &lt; 2 &amp; &quot;x&quot;</body></message>");
+  EXPECT_EQ(m.xml(),
+            "<message to='a@b/c&apos;d'><body>1 &lt; 2 &amp; &quot;x&quot;</body></message>");
 }
 
 TEST(Element, EmptyElementIsSelfClosing) {
@@ -20,12 +21,15 @@ TEST(Element, EmptyElementIsSelfClosing) {
 TEST(Element, ChildLookupByNameAndNamespace) {
   Element m("message");
   m.add_child("x", "jabber:x:conference");
-  m.add_child("x", "http://jabber.org/protocol/muc#user").add_child("status").set_attr("code", "110");
+  m.add_child("x", "http://jabber.org/protocol/muc#user")
+      .add_child("status")
+      .set_attr("code", "110");
   ASSERT_NE(m.child("x", "http://jabber.org/protocol/muc#user"), nullptr);
   EXPECT_EQ(m.child("x")->xmlns(), "jabber:x:conference");  // empty xmlns matches any
   EXPECT_EQ(m.child("x", "nope"), nullptr);
   EXPECT_EQ(m.children_named("x").size(), 2u);
-  EXPECT_EQ(m.child("x", "http://jabber.org/protocol/muc#user")->child("status")->attr("code"), "110");
+  EXPECT_EQ(m.child("x", "http://jabber.org/protocol/muc#user")->child("status")->attr("code"),
+            "110");
 }
 
 TEST(Element, AttributesSetReplaceRemove) {
@@ -47,7 +51,8 @@ TEST(Element, RemoveChildren) {
   m.add_child("body");
   EXPECT_EQ(m.remove_children_if([](const Element& c) {
     return c.is("stanza-id", "urn:xmpp:sid:0") && c.attr("by") == "room@x";
-  }), 1u);
+  }),
+            1u);
   EXPECT_EQ(m.remove_children("body"), 1u);
   EXPECT_EQ(m.children().size(), 1u);
   EXPECT_EQ(m.child_text("body"), "");

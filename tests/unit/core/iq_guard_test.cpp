@@ -57,7 +57,7 @@ TEST_F(IqGuard, UnknownNamespaceGetsServiceUnavailable) {
 TEST_F(IqGuard, HandlerResultIsTheOnlyReply) {
   router.on(IqTarget::service, "get", "urn:x", [](const IqRequest&, IqResponder r) {
     r.result(Element("query", "urn:x"));
-    r.result();  // ignored
+    r.result();                   // ignored
     r.error(errors::conflict());  // ignored
   });
   dispatch(make_iq("get", "urn:x"));
@@ -74,18 +74,16 @@ TEST_F(IqGuard, ForgettingToAnswerYieldsInternalServerError) {
 }
 
 TEST_F(IqGuard, ThrowingHandlerYieldsInternalServerError) {
-  router.on(IqTarget::service, "set", "urn:x", [](const IqRequest&, IqResponder) {
-    throw std::runtime_error("boom");
-  });
+  router.on(IqTarget::service, "set", "urn:x",
+            [](const IqRequest&, IqResponder) { throw std::runtime_error("boom"); });
   dispatch(make_iq("set", "urn:x"));
   EXPECT_EQ(only_reply_condition(), "internal-server-error");
 }
 
 TEST_F(IqGuard, AsyncAnswerAfterMove) {
   std::optional<IqResponder> parked;
-  router.on(IqTarget::room, "get", "urn:x", [&](const IqRequest&, IqResponder r) {
-    parked.emplace(std::move(r));
-  });
+  router.on(IqTarget::room, "get", "urn:x",
+            [&](const IqRequest&, IqResponder r) { parked.emplace(std::move(r)); });
   dispatch(make_iq("get", "urn:x"), IqTarget::room);
   EXPECT_TRUE(sink->sent.empty());  // not answered yet, and the move did not answer
   parked->error(errors::forbidden());
@@ -96,9 +94,8 @@ TEST_F(IqGuard, AsyncAnswerAfterMove) {
 
 TEST_F(IqGuard, DroppedAsyncResponderAnswers) {
   std::optional<IqResponder> parked;
-  router.on(IqTarget::room, "get", "urn:x", [&](const IqRequest&, IqResponder r) {
-    parked.emplace(std::move(r));
-  });
+  router.on(IqTarget::room, "get", "urn:x",
+            [&](const IqRequest&, IqResponder r) { parked.emplace(std::move(r)); });
   dispatch(make_iq("get", "urn:x"), IqTarget::room);
   parked.reset();  // e.g. a database job dropped at shutdown
   EXPECT_EQ(only_reply_condition(), "internal-server-error");

@@ -9,9 +9,9 @@ namespace {
 TEST(Jid, ParsesFullJid) {
   const auto j = Jid::parse("Alice@Example.COM/Phone");
   ASSERT_TRUE(j);
-  EXPECT_EQ(j->local(), "alice");        // nodeprep case-folds
-  EXPECT_EQ(j->domain(), "example.com"); // nameprep case-folds
-  EXPECT_EQ(j->resource(), "Phone");     // resourceprep keeps case
+  EXPECT_EQ(j->local(), "alice");         // nodeprep case-folds
+  EXPECT_EQ(j->domain(), "example.com");  // nameprep case-folds
+  EXPECT_EQ(j->resource(), "Phone");      // resourceprep keeps case
   EXPECT_EQ(j->str(), "alice@example.com/Phone");
   EXPECT_EQ(j->bare_str(), "alice@example.com");
   EXPECT_FALSE(j->is_bare());

@@ -15,7 +15,7 @@ TEST(Utf8, CountsCodePoints) {
 
 TEST(NickKey, IgnoresCaseAcrossScripts) {
   EXPECT_EQ(nick_key("Bob"), nick_key("bOB"));
-  EXPECT_EQ(nick_key("\xC3\x89lodie"), nick_key("\xC3\xA9lodie"));  // É / é
+  EXPECT_EQ(nick_key("\xC3\x89lodie"), nick_key("\xC3\xA9lodie"));                        // É / é
   EXPECT_EQ(nick_key("\xD0\x90\xD0\xBD\xD1\x8F"), nick_key("\xD0\xB0\xD0\xBD\xD1\x8F"));  // Аня
   EXPECT_NE(nick_key("Bob"), nick_key("Bobby"));
   EXPECT_NE(nick_key("e"), nick_key("\xC3\xA9"));  // no accent folding, as lower() does not

@@ -25,9 +25,9 @@ protected:
     return o;
   }
   std::string conninfo_with_port(std::uint16_t port) const {
-    return conninfo_with(conninfo(), {{"host", "127.0.0.1"},
-                                      {"hostaddr", "127.0.0.1"},
-                                      {"port", std::to_string(port)}});
+    return conninfo_with(
+        conninfo(),
+        {{"host", "127.0.0.1"}, {"hostaddr", "127.0.0.1"}, {"port", std::to_string(port)}});
   }
   std::optional<Result<int>> select_one(Database& db) {
     std::optional<Result<int>> r;

@@ -17,8 +17,9 @@ protected:
     return run_migrations(c, dir);
   }
   std::string versions() const {
-    return scalar("SELECT string_agg(version || ':' || name, ',' ORDER BY version)"
-                  " FROM schema_version");
+    return scalar(
+        "SELECT string_agg(version || ':' || name, ',' ORDER BY version)"
+        " FROM schema_version");
   }
   bool table_exists(const std::string& name) const {
     return scalar("SELECT to_regclass('" + name + "') IS NOT NULL") == "t";
@@ -29,8 +30,9 @@ TEST_F(Migrations, ApplyInNumberOrder) {
   TempDir dir;
   // 010 sorts after 002 numerically; each file depends on the one before it.
   dir.write("010_third.sql", "INSERT INTO steps VALUES (3, (SELECT max(n) FROM steps));");
-  dir.write("001_first.sql", "CREATE TABLE steps (n int PRIMARY KEY, prev int);"
-                             "INSERT INTO steps VALUES (1, NULL);");
+  dir.write("001_first.sql",
+            "CREATE TABLE steps (n int PRIMARY KEY, prev int);"
+            "INSERT INTO steps VALUES (1, NULL);");
   dir.write("002_second.sql", "INSERT INTO steps VALUES (2, (SELECT max(n) FROM steps));");
   dir.write("README.md", "not a migration");
   const MigrationResult r = run(dir.path());
@@ -69,8 +71,9 @@ TEST_F(Migrations, FailingFileLeavesNothingBehind) {
   TempDir dir;
   dir.write("001_good.sql", "CREATE TABLE good (x int);");
   // The first statement succeeds, the second is broken: the whole file must be rolled back.
-  dir.write("002_bad.sql", "CREATE TABLE partial (x int);\nINSERT INTO good VALUES (1);\n"
-                           "SELEC 1;\n");
+  dir.write("002_bad.sql",
+            "CREATE TABLE partial (x int);\nINSERT INTO good VALUES (1);\n"
+            "SELEC 1;\n");
   dir.write("003_after.sql", "CREATE TABLE after_bad (x int);");
   const MigrationResult r = run(dir.path());
   EXPECT_EQ(r.status, MigrationStatus::failed);
@@ -112,10 +115,10 @@ TEST_F(Migrations, RefusesANewerSchema) {
 
 TEST_F(Migrations, RejectsBadFileNamesBeforeTouchingTheDatabase) {
   const std::vector<std::pair<std::string, std::string>> bad = {
-      {"1_short.sql", "1_short.sql"},         {"0001_long.sql", "0001_long.sql"},
-      {"001-dash.sql", "001-dash.sql"},       {"001_.sql", "001_.sql"},
-      {"001_Upper.sql", "001_Upper.sql"},     {"001_sp ace.sql", "001_sp ace.sql"},
-      {"000_zero.sql", "000_zero.sql"},       {"abc_name.sql", "abc_name.sql"},
+      {"1_short.sql", "1_short.sql"},     {"0001_long.sql", "0001_long.sql"},
+      {"001-dash.sql", "001-dash.sql"},   {"001_.sql", "001_.sql"},
+      {"001_Upper.sql", "001_Upper.sql"}, {"001_sp ace.sql", "001_sp ace.sql"},
+      {"000_zero.sql", "000_zero.sql"},   {"abc_name.sql", "abc_name.sql"},
   };
   for (const auto& [file, expected] : bad) {
     TempDir dir;
@@ -159,8 +162,9 @@ TEST_F(Migrations, TheCoreSchemaApplies) {
   EXPECT_GE(r.to_version, 1);
   EXPECT_EQ(scalar("SELECT name FROM schema_version WHERE version = 1"), "core");
   exec("INSERT INTO rooms (jid_local, name) VALUES ('p1', 'Project 1')");
-  exec("INSERT INTO affiliations (room_id, jid, affiliation, nick)"
-       " SELECT id, 'alice@localhost', 'owner', 'Alice' FROM rooms");
+  exec(
+      "INSERT INTO affiliations (room_id, jid, affiliation, nick)"
+      " SELECT id, 'alice@localhost', 'owner', 'Alice' FROM rooms");
   // A reserved nick is unique per room whatever its case.
   EXPECT_THROW(exec("INSERT INTO affiliations (room_id, jid, affiliation, nick)"
                     " SELECT id, 'bob@localhost', 'member', 'alice' FROM rooms"),
@@ -168,8 +172,9 @@ TEST_F(Migrations, TheCoreSchemaApplies) {
   EXPECT_THROW(exec("INSERT INTO affiliations (room_id, jid, affiliation)"
                     " SELECT id, 'carol@localhost', 'visitor' FROM rooms"),
                pqxx::check_violation);
-  exec("INSERT INTO occupants (room_id, nick, real_jid, role, presence)"
-       " SELECT id, 'Alice', 'alice@localhost/web', 'moderator', '<presence/>' FROM rooms");
+  exec(
+      "INSERT INTO occupants (room_id, nick, real_jid, role, presence)"
+      " SELECT id, 'Alice', 'alice@localhost/web', 'moderator', '<presence/>' FROM rooms");
   exec("DELETE FROM rooms");
   EXPECT_EQ(scalar("SELECT count(*) FROM affiliations"), "0");
   EXPECT_EQ(scalar("SELECT count(*) FROM occupants"), "0");

@@ -21,7 +21,8 @@ std::string random_hex(std::size_t chars) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   static constexpr char digits[] = "0123456789abcdef";
   std::string out;
-  for (std::size_t i = 0; i < chars; ++i) out += digits[rng() % 16];
+  for (std::size_t i = 0; i < chars; ++i)
+    out += digits[rng() % 16];
   return out;
 }
 

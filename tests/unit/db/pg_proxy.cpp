@@ -129,12 +129,14 @@ void PgProxy::stop() {
   });
 }
 
-std::uint16_t PgProxy::port() const { return impl_->port; }
+std::uint16_t PgProxy::port() const {
+  return impl_->port;
+}
 
 std::string PgProxy::through(const std::string& conninfo) const {
-  return conninfo_with(conninfo, {{"host", "127.0.0.1"},
-                                  {"hostaddr", "127.0.0.1"},
-                                  {"port", std::to_string(impl_->port)}});
+  return conninfo_with(
+      conninfo,
+      {{"host", "127.0.0.1"}, {"hostaddr", "127.0.0.1"}, {"port", std::to_string(impl_->port)}});
 }
 
 std::uint16_t unused_port() {

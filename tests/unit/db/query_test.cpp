@@ -69,16 +69,19 @@ TEST_F(Queries, MoveOnlyResultsAndManyQueries) {
         });
   ASSERT_TRUE(run_until([&] { return got.size() == 100; }));
   std::sort(got.begin(), got.end());
-  for (int i = 0; i < 100; ++i) EXPECT_EQ(got[i], i);
+  for (int i = 0; i < 100; ++i)
+    EXPECT_EQ(got[i], i);
 }
 
 TEST_F(Queries, ErrorsComeBackAsText) {
   Database db(io_, metrics_, options(1));
   std::optional<Result<int>> bad, thrown, good;
-  db.query([](pqxx::connection_base& c) {
-    pqxx::read_transaction tx(c);
-    return tx.exec("SELEC 1")[0][0].as<int>();
-  }, [&](Result<int> r) { bad = std::move(r); });
+  db.query(
+      [](pqxx::connection_base& c) {
+        pqxx::read_transaction tx(c);
+        return tx.exec("SELEC 1")[0][0].as<int>();
+      },
+      [&](Result<int> r) { bad = std::move(r); });
   db.query([](pqxx::connection_base&) -> int { throw std::runtime_error("no such room"); },
            [&](Result<int> r) { thrown = std::move(r); });
   db.query([](pqxx::connection_base& c) { return backend_pid(c); },

@@ -24,8 +24,9 @@ protected:
     PgTest::SetUp();
     if (HasFatalFailure()) return;
     // txid records which transaction wrote each row; seq the order rows were written in.
-    exec("CREATE TABLE t (seq bigserial PRIMARY KEY, v int NOT NULL UNIQUE,"
-         " txid bigint NOT NULL DEFAULT txid_current())");
+    exec(
+        "CREATE TABLE t (seq bigserial PRIMARY KEY, v int NOT NULL UNIQUE,"
+        " txid bigint NOT NULL DEFAULT txid_current())");
   }
 
   Options options() const {
@@ -71,8 +72,9 @@ protected:
 
   // "v:txid-index" per row in write order, with transactions numbered 0, 1, ... as they appear.
   std::string rows_by_transaction() const {
-    return scalar("SELECT string_agg(v || ':' || t, ',' ORDER BY seq) FROM"
-                  " (SELECT seq, v, dense_rank() OVER (ORDER BY txid) - 1 AS t FROM t) r");
+    return scalar(
+        "SELECT string_agg(v || ':' || t, ',' ORDER BY seq) FROM"
+        " (SELECT seq, v, dense_rank() OVER (ORDER BY txid) - 1 AS t FROM t) r");
   }
 
   std::vector<Completion> completions_;
@@ -86,7 +88,8 @@ TEST_F(Writes, QueuedJobsShareOneTransactionAndKeepOrder) {
   Database db(io_, metrics_, options());
   block_writer(db, 0, 0);
   constexpr int n = 50;
-  for (int i = 1; i <= n; ++i) db.write(insert(i, i));
+  for (int i = 1; i <= n; ++i)
+    db.write(insert(i, i));
   EXPECT_EQ(db.write_queue_depth(), static_cast<std::size_t>(n));
   release();
   ASSERT_TRUE(wait_for_completions(n + 1));
@@ -96,7 +99,8 @@ TEST_F(Writes, QueuedJobsShareOneTransactionAndKeepOrder) {
   }
   // Job 0 alone, then all 50 queued behind it in ONE transaction, in queue order.
   std::string expected = "0:0";
-  for (int i = 1; i <= n; ++i) expected += "," + std::to_string(i) + ":1";
+  for (int i = 1; i <= n; ++i)
+    expected += "," + std::to_string(i) + ":1";
   EXPECT_EQ(rows_by_transaction(), expected);
 
   auto& batches = metrics_.histogram("salon_db_write_batch_size", "");
@@ -113,7 +117,8 @@ TEST_F(Writes, MaxBatchSplitsTransactions) {
   o.max_batch = 4;
   Database db(io_, metrics_, o);
   block_writer(db, 0, 0);
-  for (int i = 1; i <= 10; ++i) db.write(insert(i, i));
+  for (int i = 1; i <= 10; ++i)
+    db.write(insert(i, i));
   release();
   ASSERT_TRUE(wait_for_completions(11));
   EXPECT_EQ(rows_by_transaction(), "0:0,1:1,2:1,3:1,4:1,5:2,6:2,7:2,8:2,9:3,10:3");
@@ -123,9 +128,12 @@ TEST_F(Writes, OneBadJobDoesNotFailTheOthers) {
   Database db(io_, metrics_, options());
   block_writer(db, 0, 0);
   for (int i = 1; i <= 10; ++i) {
-    if (i == 4) db.write(sql(i, "INSERT INTO missing_table VALUES (1)"));
-    else if (i == 7) db.write(insert(i, 2));  // duplicates job 2's row of the same batch
-    else db.write(insert(i, i));
+    if (i == 4)
+      db.write(sql(i, "INSERT INTO missing_table VALUES (1)"));
+    else if (i == 7)
+      db.write(insert(i, 2));  // duplicates job 2's row of the same batch
+    else
+      db.write(insert(i, i));
   }
   release();
   ASSERT_TRUE(wait_for_completions(11));
@@ -133,20 +141,24 @@ TEST_F(Writes, OneBadJobDoesNotFailTheOthers) {
     EXPECT_EQ(completions_[i].id, i);
     EXPECT_EQ(completions_[i].ok, i != 4 && i != 7) << i << ": " << completions_[i].error;
   }
-  EXPECT_NE(completions_[4].error.find("missing_table"), std::string::npos) << completions_[4].error;
-  EXPECT_NE(completions_[7].error.find("duplicate key"), std::string::npos) << completions_[7].error;
+  EXPECT_NE(completions_[4].error.find("missing_table"), std::string::npos)
+      << completions_[4].error;
+  EXPECT_NE(completions_[7].error.find("duplicate key"), std::string::npos)
+      << completions_[7].error;
   // The good jobs are stored once each, in order, in a few transactions (not one each).
   EXPECT_EQ(rows_by_transaction(), "0:0,1:1,2:1,3:1,5:2,6:2,8:3,9:3,10:3");
   EXPECT_EQ(metrics_.counter("salon_db_errors_total", "", {{"op", "write"}}).value(), 2u);
 }
 
 TEST_F(Writes, ACommitTimeFailureIsolatesTheCulprit) {
-  exec("DROP TABLE t; CREATE TABLE t (seq bigserial PRIMARY KEY, v int NOT NULL,"
-       " txid bigint NOT NULL DEFAULT txid_current(),"
-       " CONSTRAINT t_v_unique UNIQUE (v) DEFERRABLE INITIALLY DEFERRED)");
+  exec(
+      "DROP TABLE t; CREATE TABLE t (seq bigserial PRIMARY KEY, v int NOT NULL,"
+      " txid bigint NOT NULL DEFAULT txid_current(),"
+      " CONSTRAINT t_v_unique UNIQUE (v) DEFERRABLE INITIALLY DEFERRED)");
   Database db(io_, metrics_, options());
   block_writer(db, 0, 0);
-  for (int i = 1; i <= 5; ++i) db.write(insert(i, i == 3 ? 1 : i));  // checked at COMMIT only
+  for (int i = 1; i <= 5; ++i)
+    db.write(insert(i, i == 3 ? 1 : i));  // checked at COMMIT only
   release();
   ASSERT_TRUE(wait_for_completions(6));
   for (int i = 0; i <= 5; ++i) {
@@ -159,8 +171,7 @@ TEST_F(Writes, ACommitTimeFailureIsolatesTheCulprit) {
 
 TEST_F(Writes, AJobsExceptionIsItsError) {
   Database db(io_, metrics_, options());
-  db.write({[](pqxx::dbtransaction&) { throw std::runtime_error("plugin refused"); },
-            recorder(1)});
+  db.write({[](pqxx::dbtransaction&) { throw std::runtime_error("plugin refused"); }, recorder(1)});
   db.write(insert(2, 2));
   ASSERT_TRUE(wait_for_completions(2));
   EXPECT_FALSE(completions_[0].ok);
@@ -177,9 +188,10 @@ TEST_F(Writes, SurvivesAKilledConnection) {
   // still commits.
   pqxx::connection admin(conninfo());
   pqxx::nontransaction tx(admin);
-  const auto killed = tx.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                              " WHERE application_name LIKE '%/writer' AND datname = " +
-                              tx.quote(scalar("SELECT current_database()")));
+  const auto killed = tx.exec(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+      " WHERE application_name LIKE '%/writer' AND datname = " +
+      tx.quote(scalar("SELECT current_database()")));
   ASSERT_EQ(killed.size(), 1u);
   db.write(insert(2, 2));
   ASSERT_TRUE(wait_for_completions(2));
@@ -191,14 +203,16 @@ TEST_F(Writes, StopFlushesQueuedWrites) {
   {
     Database db(io_, metrics_, options());
     block_writer(db, 0, 0);
-    for (int i = 1; i <= 20; ++i) db.write(insert(i, i));
+    for (int i = 1; i <= 20; ++i)
+      db.write(insert(i, i));
     std::thread releaser([this] { release(); });
     db.stop();  // blocks until the queue is flushed
     releaser.join();
     db.write(insert(99, 99));  // after stop: refused, not lost silently
   }
   ASSERT_TRUE(wait_for_completions(22));
-  for (int i = 0; i <= 20; ++i) EXPECT_TRUE(completions_[i].ok) << completions_[i].error;
+  for (int i = 0; i <= 20; ++i)
+    EXPECT_TRUE(completions_[i].ok) << completions_[i].error;
   EXPECT_FALSE(completions_[21].ok);
   EXPECT_EQ(scalar("SELECT count(*) FROM t"), "21");
 }

@@ -24,7 +24,8 @@ namespace {
 
 std::string lower(beast::string_view s) {
   std::string out(s.data(), s.size());
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -36,7 +37,8 @@ bhttp::request<bhttp::string_body> make_request(std::string_view method, std::st
   req.target(beast::string_view(target.data(), target.size()));
   req.version(version);
   req.set(bhttp::field::host, "127.0.0.1");
-  for (const auto& [name, value] : fields) req.insert(name, value);
+  for (const auto& [name, value] : fields)
+    req.insert(name, value);
   req.body() = std::move(body);
   if (!req.body().empty() || method == "POST" || method == "PUT") req.prepare_payload();
   return req;
@@ -57,10 +59,11 @@ struct Conn {
     parser->skip(head_request);
     parser->on_chunk_header(on_chunk);
     stream.expires_after(timeout);
-    bhttp::async_read(stream, buffer, *parser, [this, done = std::move(done)](error_code ec, std::size_t) {
-      collect(ec);
-      done();
-    });
+    bhttp::async_read(stream, buffer, *parser,
+                      [this, done = std::move(done)](error_code ec, std::size_t) {
+                        collect(ec);
+                        done();
+                      });
   }
 
   void collect(error_code ec) {
@@ -69,7 +72,8 @@ struct Conn {
       reply.status = static_cast<int>(msg.result_int());
       reply.version = msg.version();
       for (const auto& f : msg) {
-        auto [it, fresh] = reply.headers.try_emplace(lower(f.name_string()), std::string(f.value()));
+        auto [it, fresh] =
+            reply.headers.try_emplace(lower(f.name_string()), std::string(f.value()));
         if (!fresh) it->second += ", " + std::string(f.value());
       }
       reply.body = msg.body();
@@ -176,7 +180,8 @@ std::vector<Reply> parallel_get(std::uint16_t port, std::string_view target, std
   }
   ioc.run();
   std::vector<Reply> out;
-  for (auto& c : conns) out.push_back(c->reply);
+  for (auto& c : conns)
+    out.push_back(c->reply);
   return out;
 }
 

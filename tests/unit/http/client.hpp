@@ -23,11 +23,13 @@ struct Reply {
   unsigned version = 0;
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
-  std::size_t chunks = 0;   // chunks seen (chunked bodies), the terminating one excluded
-  bool complete = false;    // a whole message was read
-  std::string error;        // why not, when !complete
+  std::size_t chunks = 0;  // chunks seen (chunked bodies), the terminating one excluded
+  bool complete = false;   // a whole message was read
+  std::string error;       // why not, when !complete
   [[nodiscard]] std::string header(const std::string& lower_name) const;
-  [[nodiscard]] bool has(const std::string& lower_name) const { return headers.count(lower_name) != 0; }
+  [[nodiscard]] bool has(const std::string& lower_name) const {
+    return headers.count(lower_name) != 0;
+  }
 };
 
 class Client {

@@ -56,7 +56,8 @@ protected:
       work.reset();
       loop.join();
     }
-    for (auto& t : workers) t.join();
+    for (auto& t : workers)
+      t.join();
     server.reset();
   }
 
@@ -73,7 +74,8 @@ protected:
   // Answers `r` after `delay`, from a timer on the loop (an async handler).
   void answer_later(Respond respond, Response r, std::chrono::milliseconds delay) {
     auto timer = std::make_shared<net::steady_timer>(io, delay);
-    timer->async_wait([timer, respond = std::move(respond), r = std::move(r)](auto) { respond(r); });
+    timer->async_wait(
+        [timer, respond = std::move(respond), r = std::move(r)](auto) { respond(r); });
   }
 
   [[nodiscard]] std::string metrics_text() const { return metrics.render(); }

@@ -53,7 +53,8 @@ TEST_F(Limited, ChunkedBodyTooLargeIs413AndTheResponseSurvives) {
   Client c(port);
   std::string req = "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
   const std::string chunk(64 * 1024, 'y');
-  for (int i = 0; i < 20; ++i) req += "10000\r\n" + chunk + "\r\n";  // 1.25 MiB
+  for (int i = 0; i < 20; ++i)
+    req += "10000\r\n" + chunk + "\r\n";  // 1.25 MiB
   req += "0\r\n\r\n";
   c.send_raw(req);
   auto r = c.read();
@@ -105,7 +106,8 @@ TEST_F(Limited, ExpectContinueGetsAnInterimResponse) {
 
 TEST_F(Limited, ExpectContinueWithTooLargeBodyIs413WithoutInterim) {
   Client c(port);
-  c.send_raw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\nExpect: 100-continue\r\n\r\n");
+  c.send_raw(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\nExpect: 100-continue\r\n\r\n");
   EXPECT_EQ(c.read().status, 413);
 }
 

@@ -152,11 +152,13 @@ TEST_F(Routing, RequestsAreCountedByRoutePatternAndCode) {
   // Counted when the write completes, which may be just after the client has read it.
   EXPECT_TRUE(eventually([&] {
     const auto text = metrics_text();
-    return text.find("salon_http_requests_total{route=\"/api/v1/projects/{id}\",code=\"200\"} 2\n") !=
+    return text.find(
+               "salon_http_requests_total{route=\"/api/v1/projects/{id}\",code=\"200\"} 2\n") !=
                std::string::npos &&
            text.find("salon_http_requests_total{route=\"unmatched\",code=\"404\"} 1\n") !=
                std::string::npos &&
-           text.find("salon_http_request_duration_seconds_count{route=\"/api/v1/projects/{id}\"} 2\n") !=
+           text.find(
+               "salon_http_request_duration_seconds_count{route=\"/api/v1/projects/{id}\"} 2\n") !=
                std::string::npos;
   })) << metrics_text();
   EXPECT_NE(metrics_text().find("# TYPE salon_http_request_duration_seconds histogram"),
@@ -193,7 +195,8 @@ TEST_F(Handlers, AsyncHandlerAnswersLaterFromATimer) {
 
 TEST_F(Handlers, PendingAnswerDoesNotBlockOtherConnections) {
   Respond held;
-  server->route("GET", "/wait", [&](const Request&, Respond respond) { held = std::move(respond); });
+  server->route("GET", "/wait",
+                [&](const Request&, Respond respond) { held = std::move(respond); });
   server->route("GET", "/release", [&](const Request&, Respond respond) {
     held(Response{200, "text/plain", {}, "released"});
     respond(Response{200, "text/plain", {}, "ok"});
@@ -229,7 +232,8 @@ TEST_F(Handlers, DroppedRespondIs500) {
 }
 
 TEST_F(Handlers, ThrowingHandlerIs500) {
-  server->route("GET", "/throws", [](const Request&, Respond) { throw std::runtime_error("boom"); });
+  server->route("GET", "/throws",
+                [](const Request&, Respond) { throw std::runtime_error("boom"); });
   start();
   Client c(port);
   expect_problem(c.request("GET", "/throws"), 500);
@@ -284,8 +288,12 @@ TEST_F(Handlers, NoContentHasNoBodyAndNoLength) {
 
 TEST_F(Handlers, FramingAndUnsafeHeadersFromHandlersAreIgnored) {
   server->route("GET", "/h", [](const Request&, Respond respond) {
-    respond(Response{200, "text/plain", {{"Content-Length", "999"}, {"X-Evil", "a\r\nInjected: 1"},
-                                          {"Cache-Control", "max-age=60"}}, "abc"});
+    respond(Response{200,
+                     "text/plain",
+                     {{"Content-Length", "999"},
+                      {"X-Evil", "a\r\nInjected: 1"},
+                      {"Cache-Control", "max-age=60"}},
+                     "abc"});
   });
   start();
   Client c(port);
@@ -299,7 +307,8 @@ TEST_F(Handlers, FramingAndUnsafeHeadersFromHandlersAreIgnored) {
 
 TEST_F(Handlers, StopClosesConnectionsAndDropsLateAnswers) {
   Respond held;
-  server->route("GET", "/wait", [&](const Request&, Respond respond) { held = std::move(respond); });
+  server->route("GET", "/wait",
+                [&](const Request&, Respond respond) { held = std::move(respond); });
   start();
   Client c(port);
   c.write_request("GET", "/wait");
@@ -324,7 +333,8 @@ TEST_F(Handlers, BearerAuthOverHttp) {
   });
   start();
   Client c(port);
-  EXPECT_EQ(c.request("GET", "/api/v1/secret", {}, {{"Authorization", "Bearer s3cret"}}).body, "in");
+  EXPECT_EQ(c.request("GET", "/api/v1/secret", {}, {{"Authorization", "Bearer s3cret"}}).body,
+            "in");
   for (const char* bad : {"Bearer s3creT", "Bearer s3cret0", "Bearer s3cre", "Basic s3cret"}) {
     auto r = c.request("GET", "/api/v1/secret", {}, {{"Authorization", bad}});
     expect_problem(r, 401);
@@ -354,7 +364,8 @@ TEST_F(Handlers, ManyConcurrentConnections) {
     if (held.size() < n) return;
     // Take them out first: the last answer lets the test body (and `held`) end.
     auto all = std::move(held);
-    for (auto& r : all) r(Response{200, "text/plain", {}, "ok"});
+    for (auto& r : all)
+      r(Response{200, "text/plain", {}, "ok"});
   });
   start();
   const auto replies = parallel_get(port, "/gather", n);

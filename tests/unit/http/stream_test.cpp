@@ -59,7 +59,8 @@ protected:
       auto p = std::make_shared<Producer>(count, bytes);
       producer = p;
       ++producers_started;
-      respond(streamed(200, "text/plain; charset=utf-8", [p](ChunkWriter w) { p->start(std::move(w)); }));
+      respond(streamed(200, "text/plain; charset=utf-8",
+                       [p](ChunkWriter w) { p->start(std::move(w)); }));
     });
     start();
   }
@@ -85,7 +86,8 @@ TEST_F(Streaming, ManyChunksArriveInOrderWithOneInFlight) {
   EXPECT_EQ(r.header("content-type"), "text/plain; charset=utf-8");
   EXPECT_EQ(r.chunks, static_cast<std::size_t>(n));
   std::string expected;
-  for (int i = 0; i < n; ++i) expected += "line " + std::to_string(i) + "\n";
+  for (int i = 0; i < n; ++i)
+    expected += "line " + std::to_string(i) + "\n";
   EXPECT_EQ(r.body, expected);
   auto p = last_producer();
   EXPECT_EQ(p->flushed.load(), n);
@@ -115,21 +117,24 @@ TEST_F(Streaming, ASlowReaderHoldsBackTheProducer) {
   // Wait until production stalls (nothing flushed for 300 ms) while nobody reads.
   int last = -1;
   auto since = std::chrono::steady_clock::now();
-  ASSERT_TRUE(eventually([&] {
-    const int now = p->flushed;
-    if (now != last) {
-      last = now;
-      since = std::chrono::steady_clock::now();
-    }
-    return std::chrono::steady_clock::now() - since > 300ms;
-  }, 30s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        const int now = p->flushed;
+        if (now != last) {
+          last = now;
+          since = std::chrono::steady_clock::now();
+        }
+        return std::chrono::steady_clock::now() - since > 300ms;
+      },
+      30s));
   EXPECT_GT(last, 0);
   EXPECT_LT(last, n / 2) << "the producer ran ahead of the client";
   auto r = c.read();
   ASSERT_TRUE(r.complete) << r.error;
   EXPECT_EQ(r.body.size(), n * chunk);
   EXPECT_EQ(r.chunks, static_cast<std::size_t>(n));
-  EXPECT_EQ(r.body.substr(r.body.size() - chunk), std::string(chunk, static_cast<char>('a' + (n - 1) % 26)));
+  EXPECT_EQ(r.body.substr(r.body.size() - chunk),
+            std::string(chunk, static_cast<char>('a' + (n - 1) % 26)));
   EXPECT_EQ(p->flushed.load(), n);
 }
 
@@ -209,7 +214,8 @@ TEST_F(Streaming, WriterUsedFromAWorkerThread) {
   auto r = c.request("GET", "/worker");
   ASSERT_TRUE(r.complete) << r.error;
   std::string expected;
-  for (int i = 0; i < 100; ++i) expected += std::to_string(i) + ",";
+  for (int i = 0; i < 100; ++i)
+    expected += std::to_string(i) + ",";
   EXPECT_EQ(r.body, expected);
   EXPECT_EQ(r.chunks, 100u);
 }

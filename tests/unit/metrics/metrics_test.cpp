@@ -13,7 +13,9 @@
 namespace salon {
 namespace {
 
-TEST(Metrics, EmptyRegistryRendersNothing) { EXPECT_EQ(Metrics{}.render(), ""); }
+TEST(Metrics, EmptyRegistryRendersNothing) {
+  EXPECT_EQ(Metrics{}.render(), "");
+}
 
 TEST(Metrics, CounterRendersExactly) {
   Metrics m;
@@ -125,7 +127,8 @@ TEST(Metrics, DefaultLatencyBuckets) {
   m.histogram("salon_x_seconds", "x").observe(0.003);
   const std::string out = m.render();
   std::size_t buckets = 0;
-  for (std::size_t pos = 0; (pos = out.find("_bucket{", pos)) != std::string::npos; ++pos) ++buckets;
+  for (std::size_t pos = 0; (pos = out.find("_bucket{", pos)) != std::string::npos; ++pos)
+    ++buckets;
   EXPECT_EQ(buckets, latency_buckets().size() + 1);
   EXPECT_NE(out.find("salon_x_seconds_bucket{le=\"0.0025\"} 0\n"), std::string::npos) << out;
   EXPECT_NE(out.find("salon_x_seconds_bucket{le=\"0.005\"} 1\n"), std::string::npos) << out;
@@ -157,8 +160,9 @@ TEST(Metrics, GaugeFnIsEvaluatedAtRender) {
     return rooms;
   });
   EXPECT_EQ(calls, 0);
-  EXPECT_EQ(m.render(), "# HELP salon_rooms_loaded Rooms\n# TYPE salon_rooms_loaded gauge\n"
-                        "salon_rooms_loaded 3\n");
+  EXPECT_EQ(m.render(),
+            "# HELP salon_rooms_loaded Rooms\n# TYPE salon_rooms_loaded gauge\n"
+            "salon_rooms_loaded 3\n");
   rooms = 7.25;
   EXPECT_NE(m.render().find("\nsalon_rooms_loaded 7.25\n"), std::string::npos);
   EXPECT_EQ(calls, 2);
@@ -216,7 +220,8 @@ TEST(Metrics, CountersAreThreadSafe) {
       }
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   EXPECT_EQ(c.value(), 200000u);
   EXPECT_EQ(h.count(), 200000u);
   EXPECT_EQ(h.sum(), 100000.0);

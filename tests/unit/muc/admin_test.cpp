@@ -22,19 +22,20 @@ TEST(AdminList, MembersReadTheMemberAdminOwnerLists) {
   b.iq(A, R, "get", q("<item affiliation='member'/>"), "l1");
   auto out = b.take();
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_STANZA(out[0], "<iq type='result' id='l1' from='p1@rooms.example.com' "
-                        "to='alice@example.com/web'>" +
-                            q("<item affiliation='member' jid='alice@example.com' nick='Alice'/>"
-                              "<item affiliation='member' jid='bob@example.com' nick='Bob'/>"
-                              "<item affiliation='member' jid='carol@example.com'/>") +
-                            "</iq>");
+  EXPECT_STANZA(out[0],
+                "<iq type='result' id='l1' from='p1@rooms.example.com' "
+                "to='alice@example.com/web'>" +
+                    q("<item affiliation='member' jid='alice@example.com' nick='Alice'/>"
+                      "<item affiliation='member' jid='bob@example.com' nick='Bob'/>"
+                      "<item affiliation='member' jid='carol@example.com'/>") +
+                    "</iq>");
   b.iq(A, R, "get", q("<item affiliation='owner'/>"), "l2");
   out = b.take();
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_STANZA(out[0], "<iq type='result' id='l2' from='p1@rooms.example.com' "
-                        "to='alice@example.com/web'>" +
-                            q("<item affiliation='owner' jid='sam@example.com' nick='Sam'/>") +
-                            "</iq>");
+  EXPECT_STANZA(out[0],
+                "<iq type='result' id='l2' from='p1@rooms.example.com' "
+                "to='alice@example.com/web'>" +
+                    q("<item affiliation='owner' jid='sam@example.com' nick='Sam'/>") + "</iq>");
   b.iq(A, R, "get", q("<item affiliation='admin'/>"), "l3");
   EXPECT_EQ(b.take()[0].child("query")->children_named("item").size(), 1u);
 }
@@ -62,11 +63,12 @@ TEST(AdminList, RoleListsAreForModerators) {
   b.iq(S, R, "get", q("<item role='participant'/>"), "r1");
   auto out = b.take();
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_STANZA(out[0], "<iq type='result' id='r1' from='p1@rooms.example.com' "
-                        "to='sam@example.com/desk'>" +
-                            q("<item affiliation='member' jid='alice@example.com/web' "
-                              "nick='Alice' role='participant'/>") +
-                            "</iq>");
+  EXPECT_STANZA(out[0],
+                "<iq type='result' id='r1' from='p1@rooms.example.com' "
+                "to='sam@example.com/desk'>" +
+                    q("<item affiliation='member' jid='alice@example.com/web' "
+                      "nick='Alice' role='participant'/>") +
+                    "</iq>");
 }
 
 TEST(Affiliation, AdminGrantsMembershipPersistedWithNick) {
@@ -136,8 +138,7 @@ TEST(Affiliation, NickReservedByAnotherMemberIsAConflictWhateverItsCase) {
   RoomBench b;
   for (const char* nick : {"Bob", "bOB"}) {
     b.iq(S, R, "set",
-         q("<item affiliation='member' jid='dave@example.com' nick='" + std::string(nick) +
-           "'/>"));
+         q("<item affiliation='member' jid='dave@example.com' nick='" + std::string(nick) + "'/>"));
     EXPECT_EQ(error_condition(b.take()[0]), "conflict") << nick;
   }
   EXPECT_EQ(stored(b, "dave@example.com"), nullptr);
@@ -153,9 +154,9 @@ TEST(Affiliation, NickReservedByAnotherMemberIsAConflictWhateverItsCase) {
 
 TEST(Affiliation, ReservedNickLongerThanAllowedIsRefused) {
   RoomBench b;
-  b.iq(S, R, "set",
-       q("<item affiliation='member' jid='dave@example.com' nick='" + std::string(65, 'N') +
-         "'/>"));
+  b.iq(
+      S, R, "set",
+      q("<item affiliation='member' jid='dave@example.com' nick='" + std::string(65, 'N') + "'/>"));
   EXPECT_EQ(error_condition(b.take()[0]), "not-acceptable");
   EXPECT_EQ(stored(b, "dave@example.com"), nullptr);
 }
@@ -184,21 +185,34 @@ TEST(Affiliation, RevokedMemberIsRemovedWith321AndCannotReenter) {
   b.joined(B, "Bob");
   b.joined(A, "Alice");
   b.joined(D, "Ada");
-  b.iq(D, R, "set", q("<item affiliation='none' jid='alice@example.com'><reason>done</reason>"
-                      "</item>"), "rv");
+  b.iq(D, R, "set",
+       q("<item affiliation='none' jid='alice@example.com'><reason>done</reason>"
+         "</item>"),
+       "rv");
   const std::string inner = "<actor nick='Ada' jid='ada@example.com'/><reason>done</reason>";
   const auto oid = b.oid("alice@example.com");
   auto alice = b.take_to(A);
   ASSERT_EQ(alice.size(), 1u);
-  EXPECT_STANZA(alice[0], presence_xml({.from = "p1@rooms.example.com/Alice", .to = A,
-                                        .aff = "none", .role = "none", .jid = A,
-                                        .codes = {110, 321}, .type = "unavailable",
-                                        .item_inner = inner, .oid = oid}));
+  EXPECT_STANZA(alice[0], presence_xml({.from = "p1@rooms.example.com/Alice",
+                                        .to = A,
+                                        .aff = "none",
+                                        .role = "none",
+                                        .jid = A,
+                                        .codes = {110, 321},
+                                        .type = "unavailable",
+                                        .item_inner = inner,
+                                        .oid = oid}));
   auto bob = b.take_to(B);
   ASSERT_EQ(bob.size(), 1u);
-  EXPECT_STANZA(bob[0], presence_xml({.from = "p1@rooms.example.com/Alice", .to = B,
-                                      .aff = "none", .role = "none", .jid = A, .codes = {321},
-                                      .type = "unavailable", .item_inner = inner, .oid = oid}));
+  EXPECT_STANZA(bob[0], presence_xml({.from = "p1@rooms.example.com/Alice",
+                                      .to = B,
+                                      .aff = "none",
+                                      .role = "none",
+                                      .jid = A,
+                                      .codes = {321},
+                                      .type = "unavailable",
+                                      .item_inner = inner,
+                                      .oid = oid}));
   auto ada = b.take_to(D);
   ASSERT_EQ(ada.size(), 2u);  // the presence, then the result
   EXPECT_EQ(ada[1].attr("type"), "result");
@@ -213,9 +227,13 @@ TEST(Affiliation, BanRemovesWith301AndDropsTheReservedNick) {
   b.iq(S, R, "set", q("<item affiliation='outcast' jid='bob@example.com'/>"));
   auto bob = b.take_to(B);
   ASSERT_EQ(bob.size(), 1u);
-  EXPECT_STANZA(bob[0], presence_xml({.from = "p1@rooms.example.com/Bob", .to = B,
-                                      .aff = "outcast", .role = "none", .jid = B,
-                                      .codes = {110, 301}, .type = "unavailable",
+  EXPECT_STANZA(bob[0], presence_xml({.from = "p1@rooms.example.com/Bob",
+                                      .to = B,
+                                      .aff = "outcast",
+                                      .role = "none",
+                                      .jid = B,
+                                      .codes = {110, 301},
+                                      .type = "unavailable",
                                       .item_inner = "<actor nick='Sam' jid='sam@example.com'/>",
                                       .oid = b.oid("bob@example.com")}));
   b.take();
@@ -262,8 +280,11 @@ TEST(Affiliation, OwnerGrantsAdminAndOccupantsAreInformed) {
   b.iq(S, R, "set", q("<item affiliation='admin' jid='alice@example.com'/>"));
   auto bob = b.take_to(B);
   ASSERT_EQ(bob.size(), 1u);
-  EXPECT_STANZA(bob[0], presence_xml({.from = "p1@rooms.example.com/Alice", .to = B,
-                                      .aff = "admin", .role = "moderator", .jid = A,
+  EXPECT_STANZA(bob[0], presence_xml({.from = "p1@rooms.example.com/Alice",
+                                      .to = B,
+                                      .aff = "admin",
+                                      .role = "moderator",
+                                      .jid = A,
                                       .item_inner = "<actor nick='Sam' jid='sam@example.com'/>",
                                       .oid = b.oid("alice@example.com")}));
   b.take();
@@ -297,9 +318,13 @@ TEST(Roles, ModeratorKicksWith307) {
   const std::string inner = "<actor nick='Sam' jid='sam@example.com'/><reason>spam</reason>";
   auto alice = b.take_to(A);
   ASSERT_EQ(alice.size(), 1u);
-  EXPECT_STANZA(alice[0], presence_xml({.from = "p1@rooms.example.com/Alice", .to = A,
-                                        .role = "none", .jid = A, .codes = {110, 307},
-                                        .type = "unavailable", .item_inner = inner,
+  EXPECT_STANZA(alice[0], presence_xml({.from = "p1@rooms.example.com/Alice",
+                                        .to = A,
+                                        .role = "none",
+                                        .jid = A,
+                                        .codes = {110, 307},
+                                        .type = "unavailable",
+                                        .item_inner = inner,
                                         .oid = b.oid("alice@example.com")}));
   EXPECT_EQ(b.take_to(B).size(), 1u);
   auto sam = b.take_to(S);
@@ -323,7 +348,7 @@ TEST(Roles, Rules) {
     ASSERT_FALSE(out.empty()) << item;
     EXPECT_EQ(error_condition(out.back()), cond) << item;
   };
-  expect(A, "<item nick='Bob' role='none'/>", "forbidden");           // participant kicks
+  expect(A, "<item nick='Bob' role='none'/>", "forbidden");  // participant kicks
   expect(A, "<item nick='Bob' role='moderator'/>", "forbidden");
   expect(D, "<item nick='Sam' role='none'/>", "not-allowed");         // admin kicks owner
   expect(D, "<item nick='Sam' role='participant'/>", "not-allowed");  // revoke from owner
@@ -347,9 +372,8 @@ TEST(Provisioning, ProjectChangedAppliesLive) {
   b.joined(B, "Bob");
   b.joined(A, "Alice");
   RoomRecord rec = *b.store.room("p1");
-  std::erase_if(rec.affiliations, [](const AffiliationRecord& a) {
-    return a.jid == "alice@example.com";
-  });
+  std::erase_if(rec.affiliations,
+                [](const AffiliationRecord& a) { return a.jid == "alice@example.com"; });
   for (auto& a : rec.affiliations)
     if (a.jid == "bob@example.com") a.affiliation = Affiliation::owner;
   rec.affiliations.push_back({"dave@example.com", Affiliation::member, "Dave", {}, {}, {}});

@@ -19,10 +19,10 @@
 #include "config/config.hpp"
 #include "core/iq.hpp"
 #include "core/metrics.hpp"
+#include "core/xml_parse.hpp"
 #include "muc/ids.hpp"
 #include "muc/service.hpp"
 #include "muc/store_memory.hpp"
-#include "core/xml_parse.hpp"
 
 namespace salon::muc::test {
 
@@ -43,13 +43,19 @@ inline Element canonical(Element e) {
   auto attrs = e.attrs();
   std::sort(attrs.begin(), attrs.end());
   Element out(e.name());
-  for (auto& [k, v] : attrs) out.set_attr(k, v);
+  for (auto& [k, v] : attrs)
+    out.set_attr(k, v);
   out.set_text(e.text());
-  for (auto& c : e.children()) out.add_child(canonical(c));
+  for (auto& c : e.children())
+    out.add_child(canonical(c));
   return out;
 }
-inline std::string canon(const Element& e) { return canonical(e).xml(); }
-inline std::string canon(const std::string& text) { return canonical(xml(text)).xml(); }
+inline std::string canon(const Element& e) {
+  return canonical(e).xml();
+}
+inline std::string canon(const std::string& text) {
+  return canonical(xml(text)).xml();
+}
 
 struct Bench {
   explicit Bench(config::Config c = default_config()) : config(std::move(c)) { make_service(); }
@@ -155,7 +161,8 @@ inline std::string presence_xml(const P& p) {
   if (!p.item_nick.empty()) s += " nick='" + p.item_nick + "'";
   s += p.item_inner.empty() ? "/>" : ">" + p.item_inner + "</item>";
   s += p.x_extra;
-  for (int c : p.codes) s += "<status code='" + std::to_string(c) + "'/>";
+  for (int c : p.codes)
+    s += "<status code='" + std::to_string(c) + "'/>";
   s += "</x><occupant-id xmlns='urn:xmpp:occupant-id:0' id='" + p.oid + "'/></presence>";
   return s;
 }
@@ -193,8 +200,8 @@ struct RoomBench : Bench {
   }
   void iq(const std::string& full, const std::string& to, const std::string& type,
           const std::string& payload, const std::string& id = "q1") {
-    send("<iq type='" + type + "' id='" + id + "' from='" + full + "' to='" + to + "'>" +
-         payload + "</iq>");
+    send("<iq type='" + type + "' id='" + id + "' from='" + full + "' to='" + to + "'>" + payload +
+         "</iq>");
   }
 };
 

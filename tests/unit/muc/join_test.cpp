@@ -22,8 +22,11 @@ TEST(Join, FirstOccupantGetsSelfPresenceThenSubject) {
   b.join(A, "Alice");
   auto out = b.take();
   ASSERT_EQ(out.size(), 2u);
-  EXPECT_STANZA(out[0], presence_xml({.from = "p1@rooms.example.com/Alice", .to = A, .jid = A,
-                                      .codes = {100, 110}, .oid = b.oid("alice@example.com")}));
+  EXPECT_STANZA(out[0], presence_xml({.from = "p1@rooms.example.com/Alice",
+                                      .to = A,
+                                      .jid = A,
+                                      .codes = {100, 110},
+                                      .oid = b.oid("alice@example.com")}));
   EXPECT_STANZA(out[1], subject(A));
   EXPECT_EQ(b.service->occupants(), 1u);
   EXPECT_EQ(b.service->loaded_rooms(), 1u);
@@ -36,13 +39,20 @@ TEST(Join, OrderIsOthersThenSelfThenSubject) {
   auto out = b.take();
   ASSERT_EQ(out.size(), 4u);
   // 1. Bob's presence to Alice.
-  EXPECT_STANZA(out[0], presence_xml({.from = "p1@rooms.example.com/Bob", .to = A, .jid = B,
+  EXPECT_STANZA(out[0], presence_xml({.from = "p1@rooms.example.com/Bob",
+                                      .to = A,
+                                      .jid = B,
                                       .oid = b.oid("bob@example.com")}));
   // 2. Alice's presence to Bob, then Alice's self-presence.
-  EXPECT_STANZA(out[1], presence_xml({.from = "p1@rooms.example.com/Alice", .to = B, .jid = A,
+  EXPECT_STANZA(out[1], presence_xml({.from = "p1@rooms.example.com/Alice",
+                                      .to = B,
+                                      .jid = A,
                                       .oid = b.oid("alice@example.com")}));
-  EXPECT_STANZA(out[2], presence_xml({.from = "p1@rooms.example.com/Alice", .to = A, .jid = A,
-                                      .codes = {100, 110}, .oid = b.oid("alice@example.com")}));
+  EXPECT_STANZA(out[2], presence_xml({.from = "p1@rooms.example.com/Alice",
+                                      .to = A,
+                                      .jid = A,
+                                      .codes = {100, 110},
+                                      .oid = b.oid("alice@example.com")}));
   // 3. No history provider; 4. the subject, last.
   EXPECT_STANZA(out[3], subject(A));
 }
@@ -52,23 +62,30 @@ TEST(Join, RolesFollowAffiliations) {
   b.join(S, "Sam");
   auto out = b.take();
   ASSERT_GE(out.size(), 1u);
-  EXPECT_STANZA(out[0], presence_xml({.from = "p1@rooms.example.com/Sam", .to = S,
-                                      .aff = "owner", .role = "moderator", .jid = S,
-                                      .codes = {100, 110}, .oid = b.oid("sam@example.com")}));
+  EXPECT_STANZA(out[0], presence_xml({.from = "p1@rooms.example.com/Sam",
+                                      .to = S,
+                                      .aff = "owner",
+                                      .role = "moderator",
+                                      .jid = S,
+                                      .codes = {100, 110},
+                                      .oid = b.oid("sam@example.com")}));
 }
 
 TEST(Join, ClientPayloadIsKeptAndMucElementsReplaced) {
   RoomBench b;
-  b.send("<presence from='alice@example.com/web' to='p1@rooms.example.com/Alice'>"
-         "<show>away</show><status>lunch</status>"
-         "<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='n' ver='v'/>"
-         "<x xmlns='http://jabber.org/protocol/muc'/>"
-         "<x xmlns='http://jabber.org/protocol/muc#user'><item role='moderator'/></x>"
-         "<occupant-id xmlns='urn:xmpp:occupant-id:0' id='spoofed'/></presence>");
+  b.send(
+      "<presence from='alice@example.com/web' to='p1@rooms.example.com/Alice'>"
+      "<show>away</show><status>lunch</status>"
+      "<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='n' ver='v'/>"
+      "<x xmlns='http://jabber.org/protocol/muc'/>"
+      "<x xmlns='http://jabber.org/protocol/muc#user'><item role='moderator'/></x>"
+      "<occupant-id xmlns='urn:xmpp:occupant-id:0' id='spoofed'/></presence>");
   auto out = b.take();
   ASSERT_EQ(out.size(), 2u);
   EXPECT_STANZA(out[0],
-                presence_xml({.from = "p1@rooms.example.com/Alice", .to = A, .jid = A,
+                presence_xml({.from = "p1@rooms.example.com/Alice",
+                              .to = A,
+                              .jid = A,
                               .codes = {100, 110},
                               .payload = "<show>away</show><status>lunch</status><c "
                                          "xmlns='http://jabber.org/protocol/caps' hash='sha-1' "
@@ -88,8 +105,9 @@ TEST(Join, SubjectIsSentWhenSet) {
 
 TEST(Join, NotAMemberIsRegistrationRequired) {
   RoomBench b;
-  b.send("<presence id='j1' from='mallory@example.com/x' to='p1@rooms.example.com/M'>"
-         "<x xmlns='http://jabber.org/protocol/muc'/></presence>");
+  b.send(
+      "<presence id='j1' from='mallory@example.com/x' to='p1@rooms.example.com/M'>"
+      "<x xmlns='http://jabber.org/protocol/muc'/></presence>");
   auto out = b.take();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_STANZA(out[0],
@@ -141,8 +159,8 @@ TEST(Join, AnyFreeNickIsAllowed) {
 TEST(Join, NickFailingResourceprepIsJidMalformed) {
   RoomBench b;
   // U+0007 (a control character) is prohibited by resourceprep.
-  b.send(std::string("<presence from='alice@example.com/web' to='p1@rooms.example.com/a") +
-         "\x07" + "b'><x xmlns='http://jabber.org/protocol/muc'/></presence>");
+  b.send(std::string("<presence from='alice@example.com/web' to='p1@rooms.example.com/a") + "\x07" +
+         "b'><x xmlns='http://jabber.org/protocol/muc'/></presence>");
   auto out = b.take();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(error_condition(out[0]), "jid-malformed");
@@ -162,8 +180,9 @@ TEST(Join, TooLongNickIsNotAcceptable) {
 
 TEST(Join, NickWithoutResourceIsJidMalformed) {
   RoomBench b;
-  b.send("<presence from='alice@example.com/web' to='p1@rooms.example.com'>"
-         "<x xmlns='http://jabber.org/protocol/muc'/></presence>");
+  b.send(
+      "<presence from='alice@example.com/web' to='p1@rooms.example.com'>"
+      "<x xmlns='http://jabber.org/protocol/muc'/></presence>");
   auto out = b.take();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(error_condition(out[0]), "jid-malformed");
@@ -188,11 +207,14 @@ TEST(Join, FullRoomIsServiceUnavailableButAdminsMayEnter) {
 TEST(Join, ServiceChangedNickGets210) {
   RoomBench b;
   // Fullwidth letters are mapped by resourceprep's NFKC: the nick the room uses differs.
-  b.send("<presence from='alice@example.com/web' to='p1@rooms.example.com/\xEF\xBC\xA1l'>"
-         "<x xmlns='http://jabber.org/protocol/muc'/></presence>");
+  b.send(
+      "<presence from='alice@example.com/web' to='p1@rooms.example.com/\xEF\xBC\xA1l'>"
+      "<x xmlns='http://jabber.org/protocol/muc'/></presence>");
   auto out = b.take();
   ASSERT_EQ(out.size(), 2u);
-  EXPECT_STANZA(out[0], presence_xml({.from = "p1@rooms.example.com/Al", .to = A, .jid = A,
+  EXPECT_STANZA(out[0], presence_xml({.from = "p1@rooms.example.com/Al",
+                                      .to = A,
+                                      .jid = A,
                                       .codes = {100, 110, 210},
                                       .oid = b.oid("alice@example.com")}));
 }
@@ -203,7 +225,9 @@ TEST(Join, LoggedRoomAdds170) {
   b.join(A, "Alice");
   auto out = b.take();
   ASSERT_EQ(out.size(), 2u);
-  EXPECT_STANZA(out[0], presence_xml({.from = "p1@rooms.example.com/Alice", .to = A, .jid = A,
+  EXPECT_STANZA(out[0], presence_xml({.from = "p1@rooms.example.com/Alice",
+                                      .to = A,
+                                      .jid = A,
                                       .codes = {100, 110, 170},
                                       .oid = b.oid("alice@example.com")}));
 }
@@ -212,8 +236,9 @@ TEST(Join, OccupantIdIsStableAcrossRejoinAndNickChange) {
   RoomBench b;
   b.join(A, "Alice");
   const std::string first(b.take()[0].child("occupant-id")->attr("id"));
-  b.send("<presence type='unavailable' from='alice@example.com/web' "
-         "to='p1@rooms.example.com/Alice'/>");
+  b.send(
+      "<presence type='unavailable' from='alice@example.com/web' "
+      "to='p1@rooms.example.com/Alice'/>");
   b.join(A, "Al");
   auto out = b.take();
   ASSERT_FALSE(out.empty());
@@ -234,8 +259,11 @@ TEST(MultiSession, SecondResourceJoinsTheSameOccupantQuietly) {
   auto out = b.take_to(A2);
   ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(out[0].attr("from"), "p1@rooms.example.com/Bob");
-  EXPECT_STANZA(out[1], presence_xml({.from = "p1@rooms.example.com/Alice", .to = A2, .jid = A2,
-                                      .codes = {100, 110}, .oid = b.oid("alice@example.com")}));
+  EXPECT_STANZA(out[1], presence_xml({.from = "p1@rooms.example.com/Alice",
+                                      .to = A2,
+                                      .jid = A2,
+                                      .codes = {100, 110},
+                                      .oid = b.oid("alice@example.com")}));
   EXPECT_STANZA(out[2], subject(A2));
   EXPECT_EQ(b.service->occupants(), 2u);
 }
@@ -246,11 +274,14 @@ TEST(MultiSession, ChangedPresenceOfSecondResourceIsBroadcast) {
   b.joined(A, "Alice");
   b.join(A2, "Alice", "");
   b.take();
-  b.send("<presence from='alice@example.com/phone' to='p1@rooms.example.com/Alice'>"
-         "<show>xa</show></presence>");
+  b.send(
+      "<presence from='alice@example.com/phone' to='p1@rooms.example.com/Alice'>"
+      "<show>xa</show></presence>");
   auto bob = b.take_to(B);
   ASSERT_EQ(bob.size(), 1u);
-  EXPECT_STANZA(bob[0], presence_xml({.from = "p1@rooms.example.com/Alice", .to = B, .jid = A2,
+  EXPECT_STANZA(bob[0], presence_xml({.from = "p1@rooms.example.com/Alice",
+                                      .to = B,
+                                      .jid = A2,
                                       .payload = "<show>xa</show>",
                                       .oid = b.oid("alice@example.com")}));
   // Both of Alice's resources get the self-presence.
@@ -267,12 +298,16 @@ TEST(MultiSession, EveryResourceGetsTrafficAndOneLeavingKeepsTheOccupant) {
   EXPECT_EQ(b.take_to(A).size(), 1u);
   EXPECT_EQ(b.take_to(A2).size(), 1u);
   b.take();
-  b.send("<presence type='unavailable' from='alice@example.com/phone' "
-         "to='p1@rooms.example.com/Alice'/>");
+  b.send(
+      "<presence type='unavailable' from='alice@example.com/phone' "
+      "to='p1@rooms.example.com/Alice'/>");
   auto phone = b.take_to(A2);
   ASSERT_EQ(phone.size(), 1u);
-  EXPECT_STANZA(phone[0], presence_xml({.from = "p1@rooms.example.com/Alice", .to = A2,
-                                        .role = "none", .jid = A2, .codes = {110},
+  EXPECT_STANZA(phone[0], presence_xml({.from = "p1@rooms.example.com/Alice",
+                                        .to = A2,
+                                        .role = "none",
+                                        .jid = A2,
+                                        .codes = {110},
                                         .type = "unavailable",
                                         .oid = b.oid("alice@example.com")}));
   // The occupant is still there: others are not told (its presence did not change).
@@ -291,8 +326,11 @@ TEST(Join, RejoinFromAJoinedResourceGetsTheWholeSequenceAgain) {
   auto out = b.take_to(A);
   ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(out[0].attr("from"), "p1@rooms.example.com/Bob");
-  EXPECT_STANZA(out[1], presence_xml({.from = "p1@rooms.example.com/Alice", .to = A, .jid = A,
-                                      .codes = {100, 110}, .oid = b.oid("alice@example.com")}));
+  EXPECT_STANZA(out[1], presence_xml({.from = "p1@rooms.example.com/Alice",
+                                      .to = A,
+                                      .jid = A,
+                                      .codes = {100, 110},
+                                      .oid = b.oid("alice@example.com")}));
   EXPECT_STANZA(out[2], subject(A));
   EXPECT_TRUE(b.take().empty());  // unchanged presence: Bob is not bothered
   EXPECT_EQ(b.service->occupants(), 2u);
@@ -310,17 +348,25 @@ TEST(Leave, SelfGets110AndOthersUnavailable) {
   RoomBench b;
   b.joined(B, "Bob");
   b.joined(A, "Alice");
-  b.send("<presence type='unavailable' from='alice@example.com/web' "
-         "to='p1@rooms.example.com/Alice'><status>bye</status></presence>");
+  b.send(
+      "<presence type='unavailable' from='alice@example.com/web' "
+      "to='p1@rooms.example.com/Alice'><status>bye</status></presence>");
   auto out = b.take();
   ASSERT_EQ(out.size(), 2u);
-  EXPECT_STANZA(out[0], presence_xml({.from = "p1@rooms.example.com/Alice", .to = B,
-                                      .role = "none", .jid = A, .type = "unavailable",
+  EXPECT_STANZA(out[0], presence_xml({.from = "p1@rooms.example.com/Alice",
+                                      .to = B,
+                                      .role = "none",
+                                      .jid = A,
+                                      .type = "unavailable",
                                       .payload = "<status>bye</status>",
                                       .oid = b.oid("alice@example.com")}));
-  EXPECT_STANZA(out[1], presence_xml({.from = "p1@rooms.example.com/Alice", .to = A,
-                                      .role = "none", .jid = A, .codes = {110},
-                                      .type = "unavailable", .payload = "<status>bye</status>",
+  EXPECT_STANZA(out[1], presence_xml({.from = "p1@rooms.example.com/Alice",
+                                      .to = A,
+                                      .role = "none",
+                                      .jid = A,
+                                      .codes = {110},
+                                      .type = "unavailable",
+                                      .payload = "<status>bye</status>",
                                       .oid = b.oid("alice@example.com")}));
   EXPECT_EQ(b.service->occupants(), 1u);
 }
@@ -328,8 +374,9 @@ TEST(Leave, SelfGets110AndOthersUnavailable) {
 TEST(Leave, UnavailableFromNonOccupantIsIgnored) {
   RoomBench b;
   b.joined(B, "Bob");
-  b.send("<presence type='unavailable' from='alice@example.com/web' "
-         "to='p1@rooms.example.com/Alice'/>");
+  b.send(
+      "<presence type='unavailable' from='alice@example.com/web' "
+      "to='p1@rooms.example.com/Alice'/>");
   EXPECT_TRUE(b.take().empty());
 }
 
@@ -337,18 +384,25 @@ TEST(PresenceUpdate, IsEchoedToEveryone) {
   RoomBench b;
   b.joined(B, "Bob");
   b.joined(A, "Alice");
-  b.send("<presence from='alice@example.com/web' to='p1@rooms.example.com/Alice'>"
-         "<show>dnd</show><x xmlns='vcard-temp:x:update'><photo>abc</photo></x>"
-         "<idle xmlns='urn:xmpp:idle:1' since='2026-01-01T00:00:00Z'/></presence>");
+  b.send(
+      "<presence from='alice@example.com/web' to='p1@rooms.example.com/Alice'>"
+      "<show>dnd</show><x xmlns='vcard-temp:x:update'><photo>abc</photo></x>"
+      "<idle xmlns='urn:xmpp:idle:1' since='2026-01-01T00:00:00Z'/></presence>");
   auto out = b.take();
   ASSERT_EQ(out.size(), 2u);
   const std::string payload =
       "<show>dnd</show><x xmlns='vcard-temp:x:update'><photo>abc</photo></x>"
       "<idle xmlns='urn:xmpp:idle:1' since='2026-01-01T00:00:00Z'/>";
-  EXPECT_STANZA(out[0], presence_xml({.from = "p1@rooms.example.com/Alice", .to = B, .jid = A,
-                                      .payload = payload, .oid = b.oid("alice@example.com")}));
-  EXPECT_STANZA(out[1], presence_xml({.from = "p1@rooms.example.com/Alice", .to = A, .jid = A,
-                                      .codes = {110}, .payload = payload,
+  EXPECT_STANZA(out[0], presence_xml({.from = "p1@rooms.example.com/Alice",
+                                      .to = B,
+                                      .jid = A,
+                                      .payload = payload,
+                                      .oid = b.oid("alice@example.com")}));
+  EXPECT_STANZA(out[1], presence_xml({.from = "p1@rooms.example.com/Alice",
+                                      .to = A,
+                                      .jid = A,
+                                      .codes = {110},
+                                      .payload = payload,
                                       .oid = b.oid("alice@example.com")}));
 }
 
@@ -360,16 +414,26 @@ TEST(NickChange, Sends303ThenNewPresence) {
   auto out = b.take();
   ASSERT_EQ(out.size(), 4u);
   const auto oid = b.oid("alice@example.com");
-  EXPECT_STANZA(out[0], presence_xml({.from = "p1@rooms.example.com/Alice", .to = B, .jid = A,
-                                      .codes = {303}, .type = "unavailable",
-                                      .item_nick = "Ali", .oid = oid}));
-  EXPECT_STANZA(out[1], presence_xml({.from = "p1@rooms.example.com/Alice", .to = A, .jid = A,
-                                      .codes = {110, 303}, .type = "unavailable",
-                                      .item_nick = "Ali", .oid = oid}));
-  EXPECT_STANZA(out[2], presence_xml({.from = "p1@rooms.example.com/Ali", .to = B, .jid = A,
+  EXPECT_STANZA(out[0], presence_xml({.from = "p1@rooms.example.com/Alice",
+                                      .to = B,
+                                      .jid = A,
+                                      .codes = {303},
+                                      .type = "unavailable",
+                                      .item_nick = "Ali",
                                       .oid = oid}));
-  EXPECT_STANZA(out[3], presence_xml({.from = "p1@rooms.example.com/Ali", .to = A, .jid = A,
-                                      .codes = {110}, .oid = oid}));
+  EXPECT_STANZA(out[1], presence_xml({.from = "p1@rooms.example.com/Alice",
+                                      .to = A,
+                                      .jid = A,
+                                      .codes = {110, 303},
+                                      .type = "unavailable",
+                                      .item_nick = "Ali",
+                                      .oid = oid}));
+  EXPECT_STANZA(out[2],
+                presence_xml({.from = "p1@rooms.example.com/Ali", .to = B, .jid = A, .oid = oid}));
+  EXPECT_STANZA(
+      out[3],
+      presence_xml(
+          {.from = "p1@rooms.example.com/Ali", .to = A, .jid = A, .codes = {110}, .oid = oid}));
   b.groupchat(B, "hello Ali");
   auto msg = b.take_to(A);
   ASSERT_EQ(msg.size(), 1u);
@@ -382,11 +446,12 @@ TEST(NickChange, ToATakenOrReservedNickIsConflict) {
   b.send("<presence id='n1' from='alice@example.com/web' to='p1@rooms.example.com/Bobby'/>");
   auto out = b.take();
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_STANZA(out[0], "<presence type='error' id='n1' from='p1@rooms.example.com/Bobby' "
-                        "to='alice@example.com/web'><error type='cancel'><conflict "
-                        "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text "
-                        "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>nickname in use</text>"
-                        "</error></presence>");
+  EXPECT_STANZA(out[0],
+                "<presence type='error' id='n1' from='p1@rooms.example.com/Bobby' "
+                "to='alice@example.com/web'><error type='cancel'><conflict "
+                "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text "
+                "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>nickname in use</text>"
+                "</error></presence>");
   b.send("<presence id='n2' from='alice@example.com/web' to='p1@rooms.example.com/Sam'/>");
   out = b.take();
   ASSERT_EQ(out.size(), 1u);
@@ -397,13 +462,17 @@ TEST(Ghost, BouncedMessageRemovesTheResource) {
   RoomBench b;
   b.joined(B, "Bob");
   b.joined(A, "Alice");
-  b.send("<message type='error' from='alice@example.com/web' to='p1@rooms.example.com/Bob'>"
-         "<error type='cancel'><recipient-unavailable "
-         "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>");
+  b.send(
+      "<message type='error' from='alice@example.com/web' to='p1@rooms.example.com/Bob'>"
+      "<error type='cancel'><recipient-unavailable "
+      "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>");
   auto out = b.take();
   ASSERT_EQ(out.size(), 1u);  // only Bob is told; the ghost is not written to
-  EXPECT_STANZA(out[0], presence_xml({.from = "p1@rooms.example.com/Alice", .to = B,
-                                      .role = "none", .jid = A, .codes = {333},
+  EXPECT_STANZA(out[0], presence_xml({.from = "p1@rooms.example.com/Alice",
+                                      .to = B,
+                                      .role = "none",
+                                      .jid = A,
+                                      .codes = {333},
                                       .type = "unavailable",
                                       .oid = b.oid("alice@example.com")}));
   EXPECT_EQ(b.service->occupants(), 1u);
@@ -413,22 +482,25 @@ TEST(Ghost, BouncedPresenceToTheRoomRemovesTheResource) {
   RoomBench b;
   b.joined(B, "Bob");
   b.joined(A, "Alice");
-  b.send("<presence type='error' from='alice@example.com/web' to='p1@rooms.example.com/Bob'>"
-         "<error type='cancel'><remote-server-not-found "
-         "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>");
+  b.send(
+      "<presence type='error' from='alice@example.com/web' to='p1@rooms.example.com/Bob'>"
+      "<error type='cancel'><remote-server-not-found "
+      "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>");
   EXPECT_EQ(b.service->occupants(), 1u);
-  b.send("<message type='error' from='bob@example.com/pc' to='p1@rooms.example.com'>"
-         "<error type='cancel'><service-unavailable "
-         "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>");
+  b.send(
+      "<message type='error' from='bob@example.com/pc' to='p1@rooms.example.com'>"
+      "<error type='cancel'><service-unavailable "
+      "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>");
   EXPECT_EQ(b.service->occupants(), 0u);
 }
 
 TEST(Ghost, OtherErrorsDoNotRemove) {
   RoomBench b;
   b.joined(A, "Alice");
-  b.send("<message type='error' from='alice@example.com/web' to='p1@rooms.example.com'>"
-         "<error type='modify'><not-acceptable "
-         "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>");
+  b.send(
+      "<message type='error' from='alice@example.com/web' to='p1@rooms.example.com'>"
+      "<error type='modify'><not-acceptable "
+      "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>");
   EXPECT_EQ(b.service->occupants(), 1u);
   EXPECT_TRUE(b.take().empty());
 }
@@ -438,9 +510,10 @@ TEST(Ghost, OnlyTheBouncedResourceOfAMultiSessionLeaves) {
   b.joined(B, "Bob");
   b.joined(A, "Alice");
   b.joined(A2, "Alice");
-  b.send("<message type='error' from='alice@example.com/phone' to='p1@rooms.example.com/Bob'>"
-         "<error type='cancel'><gone xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
-         "</message>");
+  b.send(
+      "<message type='error' from='alice@example.com/phone' to='p1@rooms.example.com/Bob'>"
+      "<error type='cancel'><gone xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
+      "</message>");
   EXPECT_TRUE(b.take().empty());
   EXPECT_EQ(b.service->occupants(), 2u);
   b.groupchat(B, "x");
@@ -454,8 +527,9 @@ TEST(Unload, EmptyIdleRoomIsUnloaded) {
   RoomBench b(c);
   b.joined(A, "Alice");
   EXPECT_EQ(b.service->loaded_rooms(), 1u);
-  b.send("<presence type='unavailable' from='alice@example.com/web' "
-         "to='p1@rooms.example.com/Alice'/>");
+  b.send(
+      "<presence type='unavailable' from='alice@example.com/web' "
+      "to='p1@rooms.example.com/Alice'/>");
   b.run_for(std::chrono::milliseconds(300));  // write-behind of the (empty) occupant set
   EXPECT_EQ(b.service->loaded_rooms(), 0u);
   EXPECT_TRUE(b.store.occupants_of("p1").empty());
@@ -467,10 +541,10 @@ TEST(Unload, IdleRoomsWaitTheirTimeAndAReloadShortensIt) {
   RoomBench b(c);
   b.room("p2", "Hall", {{"alice@example.com", Affiliation::member, "Alice"}});
   b.joined(A, "Alice");
-  b.send("<presence type='unavailable' from='alice@example.com/web' "
-         "to='p1@rooms.example.com/Alice'/>");
-  b.iq(A, "p2@rooms.example.com", "get",
-       "<query xmlns='http://jabber.org/protocol/disco#info'/>");
+  b.send(
+      "<presence type='unavailable' from='alice@example.com/web' "
+      "to='p1@rooms.example.com/Alice'/>");
+  b.iq(A, "p2@rooms.example.com", "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>");
   b.run_for(std::chrono::milliseconds(300));
   EXPECT_EQ(b.service->loaded_rooms(), 2u);  // idle, but not for an hour yet
   c.muc.idle_unload = std::chrono::seconds(1);

@@ -25,20 +25,23 @@ TEST(Groupchat, ReflectedToEveryoneIncludingSenderWithIds) {
   RoomBench b;
   b.joined(B, "Bob");
   b.joined(A, "Alice");
-  b.send("<message type='groupchat' id='c1' from='alice@example.com/web' "
-         "to='p1@rooms.example.com'><body>Hello</body>"
-         "<origin-id xmlns='urn:xmpp:sid:0' id='o1'/></message>");
+  b.send(
+      "<message type='groupchat' id='c1' from='alice@example.com/web' "
+      "to='p1@rooms.example.com'><body>Hello</body>"
+      "<origin-id xmlns='urn:xmpp:sid:0' id='o1'/></message>");
   auto out = b.take();
   ASSERT_EQ(out.size(), 2u);
   std::string ids[2];
-  for (int i = 0; i < 2; ++i) ids[i] = strip_stanza_id(out[i]);
+  for (int i = 0; i < 2; ++i)
+    ids[i] = strip_stanza_id(out[i]);
   EXPECT_EQ(ids[0], ids[1]);
   EXPECT_EQ(ids[0].size(), 36u);
   EXPECT_EQ(ids[0][14], '4');  // UUID version 4
-  const std::string rest = "' id='c1' from='p1@rooms.example.com/Alice'><body>Hello</body>"
-                           "<origin-id xmlns='urn:xmpp:sid:0' id='o1'/>"
-                           "<occupant-id xmlns='urn:xmpp:occupant-id:0' id='" +
-                           b.oid("alice@example.com") + "'/></message>";
+  const std::string rest =
+      "' id='c1' from='p1@rooms.example.com/Alice'><body>Hello</body>"
+      "<origin-id xmlns='urn:xmpp:sid:0' id='o1'/>"
+      "<occupant-id xmlns='urn:xmpp:occupant-id:0' id='" +
+      b.oid("alice@example.com") + "'/></message>";
   // Occupants in nick order: Alice, Bob.
   EXPECT_STANZA(out[0], "<message type='groupchat' to='" + std::string(A) + rest);
   EXPECT_STANZA(out[1], "<message type='groupchat' to='" + std::string(B) + rest);
@@ -77,18 +80,20 @@ TEST(Groupchat, PayloadsPassThroughUntouched) {
   auto out = b.take();
   ASSERT_EQ(out.size(), 1u);
   strip_stanza_id(out[0]);
-  EXPECT_STANZA(out[0], "<message type='groupchat' id='c3' from='p1@rooms.example.com/Alice' "
-                        "to='alice@example.com/web'><body>fixed</body>" +
-                            extras + "<occupant-id xmlns='urn:xmpp:occupant-id:0' id='" +
-                            b.oid("alice@example.com") + "'/></message>");
+  EXPECT_STANZA(out[0],
+                "<message type='groupchat' id='c3' from='p1@rooms.example.com/Alice' "
+                "to='alice@example.com/web'><body>fixed</body>" +
+                    extras + "<occupant-id xmlns='urn:xmpp:occupant-id:0' id='" +
+                    b.oid("alice@example.com") + "'/></message>");
 }
 
 TEST(Groupchat, ChatStateWithoutBodyIsReflected) {
   RoomBench b;
   b.joined(B, "Bob");
   b.joined(A, "Alice");
-  b.send("<message type='groupchat' from='alice@example.com/web' to='p1@rooms.example.com'>"
-         "<composing xmlns='http://jabber.org/protocol/chatstates'/></message>");
+  b.send(
+      "<message type='groupchat' from='alice@example.com/web' to='p1@rooms.example.com'>"
+      "<composing xmlns='http://jabber.org/protocol/chatstates'/></message>");
   EXPECT_EQ(b.take_to(B).size(), 1u);
 }
 
@@ -98,11 +103,12 @@ TEST(Groupchat, FromNonOccupantIsNotAcceptable) {
   b.groupchat(A, "sneaky", "c4");
   auto out = b.take();
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_STANZA(out[0], "<message type='error' id='c4' from='p1@rooms.example.com' "
-                        "to='alice@example.com/web'><body>sneaky</body><error type='cancel'>"
-                        "<not-acceptable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text "
-                        "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>you are not in the room"
-                        "</text></error></message>");
+  EXPECT_STANZA(out[0],
+                "<message type='error' id='c4' from='p1@rooms.example.com' "
+                "to='alice@example.com/web'><body>sneaky</body><error type='cancel'>"
+                "<not-acceptable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text "
+                "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>you are not in the room"
+                "</text></error></message>");
 }
 
 TEST(Groupchat, VisitorIsForbidden) {
@@ -150,10 +156,12 @@ TEST(Limits, RateLimitAnswersPolicyViolationWait) {
   c.muc.message_burst = 3;
   RoomBench b(c);
   b.joined(A, "Alice");
-  for (int i = 0; i < 5; ++i) b.groupchat(A, "m" + std::to_string(i), "r" + std::to_string(i));
+  for (int i = 0; i < 5; ++i)
+    b.groupchat(A, "m" + std::to_string(i), "r" + std::to_string(i));
   auto out = b.take();
   ASSERT_EQ(out.size(), 5u);
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(out[i].attr("type"), "groupchat") << i;
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(out[i].attr("type"), "groupchat") << i;
   for (int i = 3; i < 5; ++i) {
     EXPECT_EQ(out[i].attr("type"), "error");
     EXPECT_EQ(out[i].attr("id"), "r" + std::to_string(i));
@@ -166,8 +174,9 @@ TEST(Subject, MemberMayChangeItWhenAllowedAndItIsPersisted) {
   RoomBench b;
   b.joined(B, "Bob");
   b.joined(A, "Alice");
-  b.send("<message type='groupchat' id='s1' from='alice@example.com/web' "
-         "to='p1@rooms.example.com'><subject>Tiles</subject></message>");
+  b.send(
+      "<message type='groupchat' id='s1' from='alice@example.com/web' "
+      "to='p1@rooms.example.com'><subject>Tiles</subject></message>");
   auto out = b.take();
   ASSERT_EQ(out.size(), 2u);
   for (auto& m : out) {
@@ -181,17 +190,20 @@ TEST(Subject, MemberMayChangeItWhenAllowedAndItIsPersisted) {
   b.join("carol@example.com/x", "Carol");
   auto carol = b.take_to("carol@example.com/x");
   ASSERT_FALSE(carol.empty());
-  EXPECT_STANZA(carol.back(), "<message type='groupchat' from='p1@rooms.example.com/Alice' "
-                              "to='carol@example.com/x'><subject>Tiles</subject></message>");
+  EXPECT_STANZA(carol.back(),
+                "<message type='groupchat' from='p1@rooms.example.com/Alice' "
+                "to='carol@example.com/x'><subject>Tiles</subject></message>");
 }
 
 TEST(Subject, EmptySubjectRemovesIt) {
   RoomBench b;
   b.joined(S, "Sam");
-  b.send("<message type='groupchat' from='sam@example.com/desk' to='p1@rooms.example.com'>"
-         "<subject>x</subject></message>");
-  b.send("<message type='groupchat' from='sam@example.com/desk' to='p1@rooms.example.com'>"
-         "<subject/></message>");
+  b.send(
+      "<message type='groupchat' from='sam@example.com/desk' to='p1@rooms.example.com'>"
+      "<subject>x</subject></message>");
+  b.send(
+      "<message type='groupchat' from='sam@example.com/desk' to='p1@rooms.example.com'>"
+      "<subject/></message>");
   b.take();
   EXPECT_EQ(b.store.room("p1")->subject, "");
 }
@@ -201,15 +213,17 @@ TEST(Subject, ForbiddenForMembersWhenTheRoomSaysSo) {
   b.store.add_room("p1", "Kitchen").settings.members_can_change_subject = false;
   b.joined(S, "Sam");
   b.joined(A, "Alice");
-  b.send("<message type='groupchat' id='s2' from='alice@example.com/web' "
-         "to='p1@rooms.example.com'><subject>No</subject></message>");
+  b.send(
+      "<message type='groupchat' id='s2' from='alice@example.com/web' "
+      "to='p1@rooms.example.com'><subject>No</subject></message>");
   auto out = b.take();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(error_condition(out[0]), "forbidden");
   EXPECT_EQ(out[0].attr("to"), A);
   // A moderator still may.
-  b.send("<message type='groupchat' id='s3' from='sam@example.com/desk' "
-         "to='p1@rooms.example.com'><subject>Yes</subject></message>");
+  b.send(
+      "<message type='groupchat' id='s3' from='sam@example.com/desk' "
+      "to='p1@rooms.example.com'><subject>Yes</subject></message>");
   EXPECT_EQ(b.take().size(), 2u);
 }
 
@@ -218,8 +232,9 @@ TEST(Subject, ForbiddenWhenTheServiceConfigSaysSo) {
   c.muc.members_can_change_subject = false;
   RoomBench b(c);
   b.joined(A, "Alice");
-  b.send("<message type='groupchat' from='alice@example.com/web' to='p1@rooms.example.com'>"
-         "<subject>No</subject></message>");
+  b.send(
+      "<message type='groupchat' from='alice@example.com/web' to='p1@rooms.example.com'>"
+      "<subject>No</subject></message>");
   EXPECT_EQ(error_condition(b.take()[0]), "forbidden");
 }
 
@@ -228,14 +243,16 @@ TEST(PrivateMessage, DeliveredToEveryResourceOfTheTarget) {
   b.joined(B, "Bob");
   b.joined(A, "Alice");
   b.joined(A2, "Alice");
-  b.send("<message type='chat' id='pm1' from='bob@example.com/pc' "
-         "to='p1@rooms.example.com/Alice'><body>psst</body></message>");
+  b.send(
+      "<message type='chat' id='pm1' from='bob@example.com/pc' "
+      "to='p1@rooms.example.com/Alice'><body>psst</body></message>");
   auto out = b.take();
   ASSERT_EQ(out.size(), 2u);
-  const std::string tail = "' from='p1@rooms.example.com/Bob'><body>psst</body>"
-                           "<x xmlns='http://jabber.org/protocol/muc#user'/>"
-                           "<occupant-id xmlns='urn:xmpp:occupant-id:0' id='" +
-                           b.oid("bob@example.com") + "'/></message>";
+  const std::string tail =
+      "' from='p1@rooms.example.com/Bob'><body>psst</body>"
+      "<x xmlns='http://jabber.org/protocol/muc#user'/>"
+      "<occupant-id xmlns='urn:xmpp:occupant-id:0' id='" +
+      b.oid("bob@example.com") + "'/></message>";
   EXPECT_STANZA(out[0], "<message type='chat' id='pm1' to='" + std::string(A) + tail);
   EXPECT_STANZA(out[1], "<message type='chat' id='pm1' to='" + std::string(A2) + tail);
 }
@@ -243,14 +260,17 @@ TEST(PrivateMessage, DeliveredToEveryResourceOfTheTarget) {
 TEST(PrivateMessage, Errors) {
   RoomBench b;
   b.joined(B, "Bob");
-  b.send("<message type='chat' id='p1' from='bob@example.com/pc' "
-         "to='p1@rooms.example.com/Nobody'><body>x</body></message>");
+  b.send(
+      "<message type='chat' id='p1' from='bob@example.com/pc' "
+      "to='p1@rooms.example.com/Nobody'><body>x</body></message>");
   EXPECT_EQ(error_condition(b.take()[0]), "item-not-found");
-  b.send("<message type='groupchat' id='p2' from='bob@example.com/pc' "
-         "to='p1@rooms.example.com/Bob'><body>x</body></message>");
+  b.send(
+      "<message type='groupchat' id='p2' from='bob@example.com/pc' "
+      "to='p1@rooms.example.com/Bob'><body>x</body></message>");
   EXPECT_EQ(error_condition(b.take()[0]), "bad-request");
-  b.send("<message type='chat' id='p3' from='alice@example.com/web' "
-         "to='p1@rooms.example.com/Bob'><body>x</body></message>");
+  b.send(
+      "<message type='chat' id='p3' from='alice@example.com/web' "
+      "to='p1@rooms.example.com/Bob'><body>x</body></message>");
   EXPECT_EQ(error_condition(b.take()[0]), "not-acceptable");
 }
 
@@ -259,8 +279,9 @@ TEST(PrivateMessage, DisabledInRoomIsNotAllowed) {
   b.store.add_room("p1", "Kitchen").settings.allow_private_messages = false;
   b.joined(B, "Bob");
   b.joined(A, "Alice");
-  b.send("<message type='chat' id='p4' from='bob@example.com/pc' "
-         "to='p1@rooms.example.com/Alice'><body>x</body></message>");
+  b.send(
+      "<message type='chat' id='p4' from='bob@example.com/pc' "
+      "to='p1@rooms.example.com/Alice'><body>x</body></message>");
   auto out = b.take();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(error_condition(out[0]), "not-allowed");
@@ -269,15 +290,17 @@ TEST(PrivateMessage, DisabledInRoomIsNotAllowed) {
 TEST(Invite, MediatedInviteIsSentFromTheRoom) {
   RoomBench b;
   b.joined(A, "Alice");
-  b.send("<message id='i1' from='alice@example.com/web' to='p1@rooms.example.com'>"
-         "<x xmlns='http://jabber.org/protocol/muc#user'><invite to='bob@example.com'>"
-         "<reason>join us</reason></invite></x></message>");
+  b.send(
+      "<message id='i1' from='alice@example.com/web' to='p1@rooms.example.com'>"
+      "<x xmlns='http://jabber.org/protocol/muc#user'><invite to='bob@example.com'>"
+      "<reason>join us</reason></invite></x></message>");
   auto out = b.take();
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_STANZA(out[0], "<message id='i1' from='p1@rooms.example.com' to='bob@example.com'>"
-                        "<x xmlns='http://jabber.org/protocol/muc#user'>"
-                        "<invite from='alice@example.com'><reason>join us</reason></invite>"
-                        "</x></message>");
+  EXPECT_STANZA(out[0],
+                "<message id='i1' from='p1@rooms.example.com' to='bob@example.com'>"
+                "<x xmlns='http://jabber.org/protocol/muc#user'>"
+                "<invite from='alice@example.com'><reason>join us</reason></invite>"
+                "</x></message>");
   // Invitations never grant membership.
   EXPECT_EQ(b.store.room("p1")->affiliations.size(), 6u);
 }
@@ -285,17 +308,19 @@ TEST(Invite, MediatedInviteIsSentFromTheRoom) {
 TEST(Invite, MembersCannotInviteOutsiders) {
   RoomBench b;
   b.joined(A, "Alice");
-  b.send("<message id='i2' from='alice@example.com/web' to='p1@rooms.example.com'>"
-         "<x xmlns='http://jabber.org/protocol/muc#user'><invite to='x@example.com'/></x>"
-         "</message>");
+  b.send(
+      "<message id='i2' from='alice@example.com/web' to='p1@rooms.example.com'>"
+      "<x xmlns='http://jabber.org/protocol/muc#user'><invite to='x@example.com'/></x>"
+      "</message>");
   EXPECT_EQ(error_condition(b.take()[0]), "forbidden");
 }
 
 TEST(RoomMessage, OtherMessagesToTheRoomAreServiceUnavailable) {
   RoomBench b;
   b.joined(A, "Alice");
-  b.send("<message type='chat' id='o' from='alice@example.com/web' to='p1@rooms.example.com'>"
-         "<body>x</body></message>");
+  b.send(
+      "<message type='chat' id='o' from='alice@example.com/web' to='p1@rooms.example.com'>"
+      "<body>x</body></message>");
   EXPECT_EQ(error_condition(b.take()[0]), "service-unavailable");
 }
 

@@ -64,28 +64,30 @@ TEST(Config, SubmitChangesPersistsAndAnnounces104) {
   RoomBench b;
   b.joined(A, "Alice");
   b.iq(S, R, "set",
-       form(FT + f("muc#roomconfig_roomname", "Kitchen 2") +
-            f("muc#roomconfig_roomdesc", "New") + f("muc#roomconfig_changesubject", "0") +
-            f("muc#roomconfig_allowpm", "none") + f("muc#roomconfig_persistentroom", "1") +
-            f("muc#roomconfig_whois", "anyone") + f("muc#roomconfig_unknown_thing", "x")),
+       form(FT + f("muc#roomconfig_roomname", "Kitchen 2") + f("muc#roomconfig_roomdesc", "New") +
+            f("muc#roomconfig_changesubject", "0") + f("muc#roomconfig_allowpm", "none") +
+            f("muc#roomconfig_persistentroom", "1") + f("muc#roomconfig_whois", "anyone") +
+            f("muc#roomconfig_unknown_thing", "x")),
        "s1");
   auto sam = b.take_to(S);
   ASSERT_EQ(sam.size(), 1u);
   EXPECT_EQ(sam[0].attr("type"), "result");
   auto alice = b.take_to(A);
   ASSERT_EQ(alice.size(), 1u);
-  EXPECT_STANZA(alice[0], "<message type='groupchat' from='p1@rooms.example.com' "
-                          "to='alice@example.com/web'><x "
-                          "xmlns='http://jabber.org/protocol/muc#user'><status code='104'/>"
-                          "</x></message>");
+  EXPECT_STANZA(alice[0],
+                "<message type='groupchat' from='p1@rooms.example.com' "
+                "to='alice@example.com/web'><x "
+                "xmlns='http://jabber.org/protocol/muc#user'><status code='104'/>"
+                "</x></message>");
   const RoomRecord* r = b.store.room("p1");
   EXPECT_EQ(r->name, "Kitchen 2");
   EXPECT_EQ(r->description, "New");
   EXPECT_FALSE(r->settings.members_can_change_subject);
   EXPECT_FALSE(r->settings.allow_private_messages);
   // Live: members may no longer change the subject.
-  b.send("<message type='groupchat' from='alice@example.com/web' to='p1@rooms.example.com'>"
-         "<subject>x</subject></message>");
+  b.send(
+      "<message type='groupchat' from='alice@example.com/web' to='p1@rooms.example.com'>"
+      "<subject>x</subject></message>");
   EXPECT_EQ(error_condition(b.take()[0]), "forbidden");
 }
 
@@ -93,8 +95,8 @@ TEST(Config, BackToBackChangesBothApply) {
   RoomBench b;
   for (const auto& [id, field] : {std::pair{"c1", f("muc#roomconfig_roomname", "Kitchen 2")},
                                   std::pair{"c2", f("muc#roomconfig_roomdesc", "Tiles")}})
-    b.service->handle(xml(std::string("<iq type='set' id='") + id + "' from='" + S +
-                          "' to='" + R + "'>" + form(FT + field) + "</iq>"));
+    b.service->handle(xml(std::string("<iq type='set' id='") + id + "' from='" + S + "' to='" + R +
+                          "'>" + form(FT + field) + "</iq>"));
   // A subject change right behind them is stored without undoing either.
   b.joined(S, "Sam");
   b.send(std::string("<message type='groupchat' from='") + S + "' to='" + R +
@@ -147,15 +149,21 @@ TEST(Destroy, OwnerDestroysEveryoneGetsOneUnavailable) {
       "<destroy jid='p2@rooms.example.com'><reason>moved</reason></destroy>";
   auto alice = b.take_to(A);
   ASSERT_EQ(alice.size(), 1u);
-  EXPECT_STANZA(alice[0], presence_xml({.from = "p1@rooms.example.com/Alice", .to = A,
-                                        .aff = "none", .role = "none", .jid = A,
-                                        .codes = {110}, .type = "unavailable",
-                                        .x_extra = destroy, .oid = b.oid("alice@example.com")}));
+  EXPECT_STANZA(alice[0], presence_xml({.from = "p1@rooms.example.com/Alice",
+                                        .to = A,
+                                        .aff = "none",
+                                        .role = "none",
+                                        .jid = A,
+                                        .codes = {110},
+                                        .type = "unavailable",
+                                        .x_extra = destroy,
+                                        .oid = b.oid("alice@example.com")}));
   EXPECT_EQ(b.take_to(B).size(), 1u);
   auto sam = b.take();
   ASSERT_EQ(sam.size(), 1u);
-  EXPECT_STANZA(sam[0], "<iq type='result' id='x1' from='p1@rooms.example.com' "
-                        "to='sam@example.com/desk'/>");
+  EXPECT_STANZA(sam[0],
+                "<iq type='result' id='x1' from='p1@rooms.example.com' "
+                "to='sam@example.com/desk'/>");
   EXPECT_EQ(b.store.room("p1"), nullptr);
   EXPECT_EQ(b.service->occupants(), 0u);
   b.settle();
@@ -190,9 +198,14 @@ TEST(Destroy, ProjectDeletedByTheApi) {
   b.service->project_deleted("p1");
   auto out = b.take();
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_STANZA(out[0], presence_xml({.from = "p1@rooms.example.com/Alice", .to = A,
-                                      .aff = "none", .role = "none", .jid = A, .codes = {110},
-                                      .type = "unavailable", .x_extra = "<destroy/>",
+  EXPECT_STANZA(out[0], presence_xml({.from = "p1@rooms.example.com/Alice",
+                                      .to = A,
+                                      .aff = "none",
+                                      .role = "none",
+                                      .jid = A,
+                                      .codes = {110},
+                                      .type = "unavailable",
+                                      .x_extra = "<destroy/>",
                                       .oid = b.oid("alice@example.com")}));
   b.settle();
   EXPECT_EQ(b.service->loaded_rooms(), 0u);

@@ -26,8 +26,8 @@ TEST(XmlParse, AcceptsDoubleQuotesEntitiesAndWhitespace) {
 }
 
 TEST(XmlParse, RejectsMalformed) {
-  for (const char* bad : {"", "<a>", "<a></b>", "<a x=1/>", "<a>&bogus;</a>", "<a/><b/>",
-                          "text", "<a x='1' x2/>"})
+  for (const char* bad :
+       {"", "<a>", "<a></b>", "<a x=1/>", "<a>&bogus;</a>", "<a/><b/>", "text", "<a x='1' x2/>"})
     EXPECT_FALSE(parse_xml(bad)) << bad;
 }
 
@@ -47,15 +47,15 @@ TEST(Ids, OccupantIdIsStableKeyedAndUrlSafe) {
   EXPECT_NE(a, occupant_id("k2", "r@s", "u@h"));
   EXPECT_NE(a, occupant_id("k", "r2@s", "u@h"));
   EXPECT_EQ(a.size(), 43u);
-  EXPECT_EQ(a.find_first_not_of(
-                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+  EXPECT_EQ(a.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
             std::string::npos);
 }
 
 TEST(TokenBucket, BurstThenRate) {
   TokenBucket t;
   const auto t0 = TokenBucket::Clock::now();
-  for (int i = 0; i < 3; ++i) EXPECT_TRUE(t.take(2.0, 3.0, t0));
+  for (int i = 0; i < 3; ++i)
+    EXPECT_TRUE(t.take(2.0, 3.0, t0));
   EXPECT_FALSE(t.take(2.0, 3.0, t0));
   EXPECT_TRUE(t.take(2.0, 3.0, t0 + std::chrono::milliseconds(500)));
   EXPECT_FALSE(t.take(2.0, 3.0, t0 + std::chrono::milliseconds(600)));

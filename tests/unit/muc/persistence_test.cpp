@@ -16,8 +16,9 @@ TEST(WriteBehind, CoalescesIntoOneWriteOfTheFullSet) {
   RoomBench b;
   b.joined(B, "Bob");
   b.join(A, "Alice");
-  b.send("<presence from='alice@example.com/web' to='p1@rooms.example.com/Alice'>"
-         "<show>away</show></presence>");
+  b.send(
+      "<presence from='alice@example.com/web' to='p1@rooms.example.com/Alice'>"
+      "<show>away</show></presence>");
   b.take();
   EXPECT_EQ(b.store.save_occupants_calls(), 0u);
   b.run_for(kWrite);
@@ -98,8 +99,9 @@ TEST(Restore, StanzasDuringRestoreWaitForIt) {
   b.run_for(kWrite);
   b.make_service();
   b.service->start();
-  b.service->handle(xml("<message type='groupchat' id='early' from='alice@example.com/web' "
-                        "to='p1@rooms.example.com'><body>x</body></message>"));
+  b.service->handle(
+      xml("<message type='groupchat' id='early' from='alice@example.com/web' "
+          "to='p1@rooms.example.com'><body>x</body></message>"));
   b.settle();
   auto out = b.take();
   ASSERT_EQ(out.size(), 1u);
@@ -132,9 +134,10 @@ TEST(Restore, RestoredGhostLeavesOnFirstBounce) {
   b.settle();
   b.groupchat(B, "anyone?");
   b.take();
-  b.send("<message type='error' from='alice@example.com/web' to='p1@rooms.example.com/Bob'>"
-         "<error type='cancel'><recipient-unavailable "
-         "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>");
+  b.send(
+      "<message type='error' from='alice@example.com/web' to='p1@rooms.example.com/Bob'>"
+      "<error type='cancel'><recipient-unavailable "
+      "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>");
   auto out = b.take();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].attr("to"), B);

@@ -69,10 +69,12 @@ TEST(Plugins, HooksSeeJoinMessageLeave) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_TRUE(out[0].child("archived", "urn:example"));
   const std::string sid(out[0].child("stanza-id")->attr("id"));
-  b.send("<presence from='alice@example.com/web' to='p1@rooms.example.com/Alice'>"
-         "<show>away</show></presence>");
-  b.send("<presence type='unavailable' from='alice@example.com/web' "
-         "to='p1@rooms.example.com/Alice'/>");
+  b.send(
+      "<presence from='alice@example.com/web' to='p1@rooms.example.com/Alice'>"
+      "<show>away</show></presence>");
+  b.send(
+      "<presence type='unavailable' from='alice@example.com/web' "
+      "to='p1@rooms.example.com/Alice'/>");
   EXPECT_EQ(b.rec->events,
             (std::vector<std::string>{"pre-join Alice", "joined Alice 1", "before hello",
                                       "after hello " + sid, "presence Alice", "left Alice"}));
@@ -161,8 +163,9 @@ TEST(Plugins, HoldsAreIndependentPerRoom) {
   b.rec->hold = true;
   b.groupchat(A, "held", "1");
   b.rec->hold = false;
-  b.send("<message type='groupchat' from='alice@example.com/web' to='p2@rooms.example.com'>"
-         "<body>free</body></message>");
+  b.send(
+      "<message type='groupchat' from='alice@example.com/web' to='p2@rooms.example.com'>"
+      "<body>free</body></message>");
   auto out = b.take();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].child_text("body"), "free");
@@ -173,14 +176,14 @@ TEST(Plugins, HistoryComesBetweenSelfPresenceAndSubjectWithDelay) {
   plugin::HistoryRequest seen;
   std::string requester;
   std::function<void(std::vector<Element>)> pending;
-  b.service->host().set_history_provider(
-      [&](const plugin::RoomView& r, const Jid& who, const plugin::HistoryRequest& req,
-          std::function<void(std::vector<Element>)> done) {
-        EXPECT_EQ(r.jid.str(), "p1@rooms.example.com");
-        requester = who.str();
-        seen = req;
-        pending = std::move(done);
-      });
+  b.service->host().set_history_provider([&](const plugin::RoomView& r, const Jid& who,
+                                             const plugin::HistoryRequest& req,
+                                             std::function<void(std::vector<Element>)> done) {
+    EXPECT_EQ(r.jid.str(), "p1@rooms.example.com");
+    requester = who.str();
+    seen = req;
+    pending = std::move(done);
+  });
   b.joined(B, "Bob");
   pending({});  // Bob's history: none
   b.settle();
@@ -194,11 +197,13 @@ TEST(Plugins, HistoryComesBetweenSelfPresenceAndSubjectWithDelay) {
   EXPECT_EQ(seen.max_stanzas, std::optional<std::size_t>(2));
   ASSERT_TRUE(seen.since);
   EXPECT_EQ(plugin::Clock::to_time_t(*seen.since), 1767323045);
-  Element old = xml("<message type='groupchat' from='p1@rooms.example.com/Bob'>"
-                    "<body>old</body></message>");
-  Element stamped = xml("<message type='groupchat' from='p1@rooms.example.com/Bob'><body>"
-                        "older</body><delay xmlns='urn:xmpp:delay' stamp='2026-01-01T00:00:00Z'"
-                        "/></message>");
+  Element old =
+      xml("<message type='groupchat' from='p1@rooms.example.com/Bob'>"
+          "<body>old</body></message>");
+  Element stamped =
+      xml("<message type='groupchat' from='p1@rooms.example.com/Bob'><body>"
+          "older</body><delay xmlns='urn:xmpp:delay' stamp='2026-01-01T00:00:00Z'"
+          "/></message>");
   pending({stamped, old});
   b.settle();
   auto out = b.take_to(A);
@@ -215,12 +220,12 @@ TEST(Plugins, HistoryComesBetweenSelfPresenceAndSubjectWithDelay) {
 TEST(Plugins, MaxStanzasZeroSkipsTheProvider) {
   PluginBench b;
   int calls = 0;
-  b.service->host().set_history_provider(
-      [&](const plugin::RoomView&, const Jid&, const plugin::HistoryRequest&,
-          std::function<void(std::vector<Element>)> done) {
-        ++calls;
-        done({});
-      });
+  b.service->host().set_history_provider([&](const plugin::RoomView&, const Jid&,
+                                             const plugin::HistoryRequest&,
+                                             std::function<void(std::vector<Element>)> done) {
+    ++calls;
+    done({});
+  });
   b.join(A, "Alice", "<history maxstanzas='0'/>");
   EXPECT_EQ(calls, 0);
   EXPECT_EQ(b.take().size(), 2u);
@@ -229,18 +234,16 @@ TEST(Plugins, MaxStanzasZeroSkipsTheProvider) {
 TEST(Plugins, RoomIqHandlerAfterCoreNamespacesAndFeatures) {
   PluginBench b;
   b.service->host().add_room_feature("urn:xmpp:mam:2");
-  b.service->host().on_room_iq("set", "urn:xmpp:mam:2",
-                               [](const plugin::RoomIq& q, IqResponder r) {
-                                 EXPECT_EQ(q.from_affiliation, Affiliation::member);
-                                 EXPECT_FALSE(q.from_is_occupant);
-                                 EXPECT_EQ(q.room.name, "Kitchen");
-                                 r.result();
-                               });
+  b.service->host().on_room_iq("set", "urn:xmpp:mam:2", [](const plugin::RoomIq& q, IqResponder r) {
+    EXPECT_EQ(q.from_affiliation, Affiliation::member);
+    EXPECT_FALSE(q.from_is_occupant);
+    EXPECT_EQ(q.room.name, "Kitchen");
+    r.result();
+  });
   // A plugin can't take over a core namespace.
-  b.service->host().on_room_iq("get", "http://jabber.org/protocol/disco#info",
-                               [](const plugin::RoomIq&, IqResponder r) {
-                                 r.error(errors::not_allowed());
-                               });
+  b.service->host().on_room_iq(
+      "get", "http://jabber.org/protocol/disco#info",
+      [](const plugin::RoomIq&, IqResponder r) { r.error(errors::not_allowed()); });
   b.iq(A, RoomBench::R, "set", "<query xmlns='urn:xmpp:mam:2'/>");
   auto out = b.take();
   ASSERT_EQ(out.size(), 1u);

@@ -80,9 +80,10 @@ TEST(RoomDisco, ItemsAreEmpty) {
   b.iq(A, R, "get", "<query xmlns='http://jabber.org/protocol/disco#items'/>");
   auto out = b.take();
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_STANZA(out[0], "<iq type='result' id='q1' from='p1@rooms.example.com' "
-                        "to='alice@example.com/web'><query "
-                        "xmlns='http://jabber.org/protocol/disco#items'/></iq>");
+  EXPECT_STANZA(out[0],
+                "<iq type='result' id='q1' from='p1@rooms.example.com' "
+                "to='alice@example.com/web'><query "
+                "xmlns='http://jabber.org/protocol/disco#items'/></iq>");
 }
 
 TEST(RoomIq, UnknownNamespaceIsServiceUnavailable) {
@@ -96,9 +97,10 @@ TEST(Register, MemberGetsRegisteredAndNick) {
   b.iq(A, R, "get", "<query xmlns='jabber:iq:register'/>");
   auto out = b.take();
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_STANZA(out[0], "<iq type='result' id='q1' from='p1@rooms.example.com' "
-                        "to='alice@example.com/web'><query xmlns='jabber:iq:register'>"
-                        "<registered/><username>Alice</username></query></iq>");
+  EXPECT_STANZA(out[0],
+                "<iq type='result' id='q1' from='p1@rooms.example.com' "
+                "to='alice@example.com/web'><query xmlns='jabber:iq:register'>"
+                "<registered/><username>Alice</username></query></iq>");
 }
 
 TEST(Register, ErrorsForOthersAndForSet) {
@@ -118,8 +120,9 @@ TEST(SelfPing, JoinedResourceGetsResult) {
   b.iq(A, "p1@rooms.example.com/Alice", "get", "<ping xmlns='urn:xmpp:ping'/>", "sp");
   auto out = b.take();
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_STANZA(out[0], "<iq type='result' id='sp' from='p1@rooms.example.com/Alice' "
-                        "to='alice@example.com/web'/>");
+  EXPECT_STANZA(out[0],
+                "<iq type='result' id='sp' from='p1@rooms.example.com/Alice' "
+                "to='alice@example.com/web'/>");
 }
 
 TEST(SelfPing, EachResourceOfAMultiSessionNick) {
@@ -138,10 +141,11 @@ TEST(SelfPing, NotJoinedIsNotAcceptableByRoom) {
   b.iq(A, "p1@rooms.example.com/Alice", "get", "<ping xmlns='urn:xmpp:ping'/>", "sp");
   auto out = b.take();
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_STANZA(out[0], "<iq type='error' id='sp' from='p1@rooms.example.com/Alice' "
-                        "to='alice@example.com/web'><error type='cancel' "
-                        "by='p1@rooms.example.com'><not-acceptable "
-                        "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
+  EXPECT_STANZA(out[0],
+                "<iq type='error' id='sp' from='p1@rooms.example.com/Alice' "
+                "to='alice@example.com/web'><error type='cancel' "
+                "by='p1@rooms.example.com'><not-acceptable "
+                "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
 }
 
 TEST(OccupantIq, NonOccupantGetsBadRequest) {
@@ -167,23 +171,29 @@ TEST(OccupantIq, ForwardedAndReplyRoutedBack) {
   ASSERT_EQ(out.size(), 1u);
   const std::string fid(out[0].attr("id"));
   EXPECT_NE(fid, "orig");
-  EXPECT_STANZA(out[0], "<iq type='get' id='" + fid + "' from='p1@rooms.example.com/Alice' "
-                        "to='bob@example.com/pc'>" + DISCO + "</iq>");
+  EXPECT_STANZA(out[0], "<iq type='get' id='" + fid +
+                            "' from='p1@rooms.example.com/Alice' "
+                            "to='bob@example.com/pc'>" +
+                            DISCO + "</iq>");
   // A reply from someone else is ignored.
-  b.send("<iq type='result' id='" + fid + "' from='mallory@example.com/x' "
+  b.send("<iq type='result' id='" + fid +
+         "' from='mallory@example.com/x' "
          "to='p1@rooms.example.com/Alice'/>");
   EXPECT_TRUE(b.take().empty());
-  b.send("<iq type='result' id='" + fid + "' from='bob@example.com/pc' "
+  b.send("<iq type='result' id='" + fid +
+         "' from='bob@example.com/pc' "
          "to='p1@rooms.example.com/Alice'><query xmlns='http://jabber.org/protocol/disco#info'>"
          "<feature var='x'/></query></iq>");
   out = b.take();
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_STANZA(out[0], "<iq type='result' id='orig' from='p1@rooms.example.com/Bob' "
-                        "to='alice@example.com/web'><query "
-                        "xmlns='http://jabber.org/protocol/disco#info'><feature var='x'/>"
-                        "</query></iq>");
+  EXPECT_STANZA(out[0],
+                "<iq type='result' id='orig' from='p1@rooms.example.com/Bob' "
+                "to='alice@example.com/web'><query "
+                "xmlns='http://jabber.org/protocol/disco#info'><feature var='x'/>"
+                "</query></iq>");
   // Answered once only.
-  b.send("<iq type='result' id='" + fid + "' from='bob@example.com/pc' "
+  b.send("<iq type='result' id='" + fid +
+         "' from='bob@example.com/pc' "
          "to='p1@rooms.example.com/Alice'/>");
   EXPECT_TRUE(b.take().empty());
 }
@@ -197,14 +207,16 @@ TEST(OccupantIq, VcardGoesToTheBareJidAndBouncesComeBack) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].attr("to"), "bob@example.com");
   const std::string fid(out[0].attr("id"));
-  b.send("<iq type='error' id='" + fid + "' from='bob@example.com' "
+  b.send("<iq type='error' id='" + fid +
+         "' from='bob@example.com' "
          "to='p1@rooms.example.com/Alice'><error type='cancel'><item-not-found "
          "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
   out = b.take();
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_STANZA(out[0], "<iq type='error' id='v1' from='p1@rooms.example.com/Bob' "
-                        "to='alice@example.com/web'><error type='cancel'><item-not-found "
-                        "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
+  EXPECT_STANZA(out[0],
+                "<iq type='error' id='v1' from='p1@rooms.example.com/Bob' "
+                "to='alice@example.com/web'><error type='cancel'><item-not-found "
+                "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
   EXPECT_EQ(b.service->occupants(), 2u);  // an IQ error does not make a ghost
 }
 

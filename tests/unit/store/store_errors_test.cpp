@@ -15,15 +15,15 @@ TEST_F(StoreTest, ConstraintViolationFailsOnlyThatWrite) {
   int answered = 0;
   muc::StoreError bad_error, good_error;
   std::optional<muc::RoomRecord> bad_room, good_room;
-  store_->upsert_project(
-      spec("bad", {member("a@localhost", "Same", "client"), member("b@localhost", "same", "client")}),
-      [&](std::optional<muc::RoomRecord> r, bool, muc::StoreError e) {
-        on_loop_check();
-        EXPECT_EQ(answered, 0) << "answers come in call order";
-        bad_room = std::move(r);
-        bad_error = std::move(e);
-        ++answered;
-      });
+  store_->upsert_project(spec("bad", {member("a@localhost", "Same", "client"),
+                                      member("b@localhost", "same", "client")}),
+                         [&](std::optional<muc::RoomRecord> r, bool, muc::StoreError e) {
+                           on_loop_check();
+                           EXPECT_EQ(answered, 0) << "answers come in call order";
+                           bad_room = std::move(r);
+                           bad_error = std::move(e);
+                           ++answered;
+                         });
   store_->upsert_project(spec("good", {member("a@localhost", "Same", "client")}),
                          [&](std::optional<muc::RoomRecord> r, bool, muc::StoreError e) {
                            on_loop_check();
@@ -96,7 +96,8 @@ TEST_F(Unreachable, EveryCallAnswersWithAnErrorOnTheLoop) {
     record(e);
   });
   ASSERT_TRUE(run_until([&] { return errors.size() == 8; })) << errors.size() << " answers";
-  for (const auto& e : errors) EXPECT_FALSE(e.empty());
+  for (const auto& e : errors)
+    EXPECT_FALSE(e.empty());
   database.stop();
   io_.poll();
   EXPECT_EQ(errors.size(), 8u) << "each call answers exactly once";

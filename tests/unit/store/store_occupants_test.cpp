@@ -12,7 +12,8 @@ using muc::PersistedOccupant;
 
 std::vector<std::string> real_jids(const std::vector<PersistedOccupant>& o) {
   std::vector<std::string> out;
-  for (const auto& x : o) out.push_back(x.real_jid);
+  for (const auto& x : o)
+    out.push_back(x.real_jid);
   return out;
 }
 
@@ -28,7 +29,9 @@ protected:
   std::int64_t room_ = 0;
 };
 
-TEST_F(Occupants, NoOccupantsNoRestoredRooms) { EXPECT_TRUE(occupied().empty()); }
+TEST_F(Occupants, NoOccupantsNoRestoredRooms) {
+  EXPECT_TRUE(occupied().empty());
+}
 
 TEST_F(Occupants, SavedOccupantsComeBackWithTheirRoom) {
   const std::string presence =
@@ -106,7 +109,8 @@ TEST_F(Occupants, WritesCompleteInCallOrderAndTheLastWins) {
                              order.push_back(i);
                            });
   ASSERT_TRUE(run_until([&] { return order.size() == 50; }));
-  for (int i = 0; i < 50; ++i) EXPECT_EQ(order[static_cast<std::size_t>(i)], i);
+  for (int i = 0; i < 50; ++i)
+    EXPECT_EQ(order[static_cast<std::size_t>(i)], i);
   const auto rooms = occupied();
   ASSERT_EQ(rooms.size(), 1u);
   EXPECT_EQ(rooms[0].occupants[0].presence_xml, "<presence id='49'/>");

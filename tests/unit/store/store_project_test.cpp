@@ -23,7 +23,9 @@ std::vector<muc::AffiliationRecord> three_members() {
           StoreTest::member("carol@localhost", "Carol", "staff", Affiliation::owner)};
 }
 
-TEST_F(StoreTest, UnknownRoomIsNotAnError) { EXPECT_EQ(load("nope"), std::nullopt); }
+TEST_F(StoreTest, UnknownRoomIsNotAnError) {
+  EXPECT_EQ(load("nope"), std::nullopt);
+}
 
 TEST_F(StoreTest, UpsertCreatesTheRoomWithItsMembers) {
   const auto u = upsert(spec("p-1", three_members(), "Kitchen", "Two walls"));
@@ -64,9 +66,9 @@ TEST_F(StoreTest, UpsertCreatesTheRoomWithItsMembers) {
 TEST_F(StoreTest, UpsertAgainUpdatesAndReplacesTheMembers) {
   const auto first = upsert(spec("p", three_members(), "Old name"));
   auto members = three_members();
-  members.erase(members.begin() + 1);                 // bob leaves
-  members[0].nick = "Alice B.";                        // alice renamed
-  members[1].affiliation = Affiliation::member;        // carol demoted
+  members.erase(members.begin() + 1);            // bob leaves
+  members[0].nick = "Alice B.";                  // alice renamed
+  members[1].affiliation = Affiliation::member;  // carol demoted
   members.push_back(member("dave@localhost", "Dave", "client"));
   const auto second = upsert(spec("p", members, "New name", "now described"));
   ASSERT_FALSE(second.error) << second.error.message;
@@ -85,8 +87,8 @@ TEST_F(StoreTest, UpsertAgainUpdatesAndReplacesTheMembers) {
 
 TEST_F(StoreTest, NicksCanMoveBetweenMembersInOneUpdate) {
   upsert(spec("p", {member("a@localhost", "X", "client"), member("b@localhost", "Y", "client")}));
-  const auto u =
-      upsert(spec("p", {member("a@localhost", "Y", "client"), member("b@localhost", "X", "client")}));
+  const auto u = upsert(
+      spec("p", {member("a@localhost", "Y", "client"), member("b@localhost", "X", "client")}));
   ASSERT_FALSE(u.error) << u.error.message;
   EXPECT_EQ(find(*u.room, "a@localhost")->nick, "Y");
 }
@@ -205,7 +207,8 @@ TEST_F(StoreTest, SaveRoomStoresItsFields) {
 TEST_F(StoreTest, DeleteRemovesRoomAffiliationsAndOccupants) {
   const auto id = upsert(spec("p", three_members())).room->id;
   upsert(spec("other", three_members()));
-  ASSERT_FALSE(save_occupants(id, {{"Alice", "alice@localhost/web", "participant", "<presence/>"}}));
+  ASSERT_FALSE(
+      save_occupants(id, {{"Alice", "alice@localhost/web", "participant", "<presence/>"}}));
   EXPECT_TRUE(remove("p"));
   EXPECT_EQ(load("p"), std::nullopt);
   EXPECT_FALSE(remove("p"));
@@ -226,16 +229,18 @@ TEST_F(StoreTest, RoomsOfListsAffiliatedRoomsOnly) {
   upsert(spec("d", {member("v@localhost", "V", "client")}, "Room D"));
   const auto d = load("d")->id;
   ASSERT_FALSE(set_affiliation(d, member("u@localhost", "", "", Affiliation::admin)));
-  EXPECT_EQ(rooms_of("u@localhost"),
-            (std::map<std::string, std::string>{{"a", "Room A"}, {"b", "Room B"}, {"d", "Room D"}}));
+  EXPECT_EQ(rooms_of("u@localhost"), (std::map<std::string, std::string>{
+                                         {"a", "Room A"}, {"b", "Room B"}, {"d", "Room D"}}));
   EXPECT_TRUE(rooms_of("nobody@localhost").empty());
 }
 
 TEST_F(StoreTest, TextWithQuotesBracesAndUnicodeRoundTrips) {
   // Members travel as text[] parameters: every character that means something in an array
   // literal must come back unchanged.
-  const std::vector<std::string> nicks = {"a\"b", "back\\slash", "{braces}", "com,ma",
-                                          "NULL", "", "sp ace", "caf\xc3\xa9 \xf0\x9f\x98\x80"};
+  const std::vector<std::string> nicks = {"a\"b",     "back\\slash",
+                                          "{braces}", "com,ma",
+                                          "NULL",     "",
+                                          "sp ace",   "caf\xc3\xa9 \xf0\x9f\x98\x80"};
   std::vector<muc::AffiliationRecord> members;
   for (std::size_t i = 0; i < nicks.size(); ++i)
     members.push_back(member("u" + std::to_string(i) + "@localhost", nicks[i], "client",
