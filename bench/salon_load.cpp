@@ -9,9 +9,12 @@
 #include <signal.h>
 #include <unistd.h>
 
+// Its own block, so that sorting keeps it first: Boost 1.74's awaitable.hpp uses
+// std::exchange without including <utility>.
+#include <utility>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <utility>  // before Boost 1.74's awaitable.hpp, which uses std::exchange without it
 
 #include <cstdlib>
 #include <filesystem>
