@@ -9,10 +9,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-// Its own block, so that sorting keeps it first: Boost 1.74's awaitable.hpp uses
-// std::exchange without including <utility>.
-#include <utility>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
