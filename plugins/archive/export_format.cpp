@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/element.hpp"
+#include "core/text.hpp"
 #include "export.hpp"
 #include "stamp.hpp"
 
@@ -11,22 +12,7 @@ namespace salon::archive {
 std::string json_escape(std::string_view s) {
   std::string out;
   out.reserve(s.size() + 8);
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        // Control characters are escaped; '<' too, so the JSON is safe to embed in HTML.
-        if (c < 0x20 || c == '<')
-          out += fmt::format("\\u{:04x}", c);
-        else
-          out += ch;
-    }
-  }
+  append_json_escaped(out, s, /*escape_lt=*/true);  // safe to embed in HTML
   return out;
 }
 

@@ -7,6 +7,8 @@
 #include <ctime>
 #include <mutex>
 
+#include "core/text.hpp"
+
 namespace salon::log {
 
 namespace {
@@ -38,20 +40,7 @@ std::string timestamp() {
 
 void append_json_string(std::string& out, std::string_view s) {
   out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20)
-          out += fmt::format("\\u{:04x}", c);
-        else
-          out += static_cast<char>(c);
-    }
-  }
+  append_json_escaped(out, s);
   out += '"';
 }
 }  // namespace

@@ -17,4 +17,8 @@ std::size_t utf8_length(std::string_view s);
 // lower(nick)), so a duplicate is refused before the store is asked, not at commit.
 std::u32string nick_key(std::string_view nick);
 
+// Appends `s` escaped for the inside of a JSON string (quotes, backslash, control characters).
+// `escape_lt` also escapes '<', so the JSON can be embedded in an HTML page.
+void append_json_escaped(std::string& out, std::string_view s, bool escape_lt = false);
+
 }  // namespace salon

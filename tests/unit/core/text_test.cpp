@@ -21,5 +21,14 @@ TEST(NickKey, IgnoresCaseAcrossScripts) {
   EXPECT_NE(nick_key("e"), nick_key("\xC3\xA9"));  // no accent folding, as lower() does not
 }
 
+TEST(Json, EscapesQuotesBackslashAndControlsAndOptionallyLt) {
+  std::string out;
+  append_json_escaped(out, "a\"b\\c\n\r\t\x01<\xC3\xA9");
+  EXPECT_EQ(out, "a\\\"b\\\\c\\n\\r\\t\\u0001<\xC3\xA9");
+  out.clear();
+  append_json_escaped(out, "<b>\x1f", true);
+  EXPECT_EQ(out, "\\u003cb>\\u001f");
+}
+
 }  // namespace
 }  // namespace salon
