@@ -64,8 +64,49 @@ if (!login) showDemoButtons(cfg.demo_accounts);
 //   give up ("An error occurred while connecting") or stall when its attempts race the
 //   server's shutdown. A watchdog logs in again (backing off up to 15 s) when the connection
 //   has been down for 10 s after having been up, unless the user logged out.
+// - After an XMPP server restart the page can be back before salond (the component serving
+//   the rooms) is: a rejoin that reaches the server first bounces. ejabberd answers
+//   remote-server-not-found, which Converse 14 shows as final; Prosody answers a `wait`-type
+//   service-unavailable, which Converse ignores, leaving the room "connecting" for good.
+//   Neither is retried, so `retryBouncedJoins` joins such a room again every 2 s for a minute.
 // - Tests and the benchmark ask Converse's API what the room supports (e.g. MAM).
 window.salonDemo = { cfg, room, jid: login?.jid || null, api: null };
+// Returns a tick (called every second while connected) that rejoins rooms whose join bounced
+// because the component was not reachable yet; see above. A join still pending after 5 s is
+// treated the same way (salond answers a join in milliseconds). Retries stop a minute after
+// the first bounce, leaving Converse's error on screen.
+function retryBouncedJoins(_converse) {
+  const { ROOMSTATUS } = converse;
+  const transient = new Set([
+    _converse.__('Remote server not found'),
+    // Converse's text for service-unavailable, which is what an absent component yields.
+    _converse.__('This groupchat has reached its maximum number of participants.'),
+  ]);
+  const since = new Map();  // room JID -> { first, last, pendingFrom }
+  return () => {
+    const now = Date.now();
+    const rooms = _converse.state.chatboxes?.filter((m) => m.get('type') === 'chatroom') ?? [];
+    for (const muc of rooms) {
+      const jid = muc.get('jid');
+      const status = muc.session.get('connection_status');
+      const s = since.get(jid) ?? { first: null, last: 0, pendingFrom: null };
+      since.set(jid, s);
+      if (status !== ROOMSTATUS.CONNECTING) s.pendingFrom = null;
+      if (status === ROOMSTATUS.ENTERED) { s.first = null; continue; }
+      const bounced = status === ROOMSTATUS.DISCONNECTED &&
+        transient.has(muc.session.get('disconnection_message'));
+      if (status === ROOMSTATUS.CONNECTING) s.pendingFrom ??= now;
+      const stalled = status === ROOMSTATUS.CONNECTING && now - s.pendingFrom >= 5_000;
+      if (!bounced && !stalled) continue;
+      s.first ??= now;
+      if (now - s.first > 60_000 || now - s.last < 2_000) continue;
+      s.last = now;
+      s.pendingFrom = null;
+      muc.rejoin();
+    }
+  };
+}
+
 converse.plugins.add('salon-demo', {
   initialize() {
     const { _converse } = this;
@@ -84,7 +125,9 @@ converse.plugins.add('salon-demo', {
     api.listen.on('connected', up);
     api.listen.on('reconnected', up);
     api.listen.on('logout', () => { loggedOut = true; });
+    const retryJoins = retryBouncedJoins(_converse);
     setInterval(() => {
+      if (api.connection.connected?.()) retryJoins();
       if (!wasUp || loggedOut || !login?.password) return;
       if (api.connection.connected?.()) { downSince = null; return; }
       downSince ??= Date.now();

@@ -17,8 +17,8 @@ server_port = $comp
 secret = "$secret"
 keepalive_interval_ms = 10000
 keepalive_timeout_ms = 20000
-reconnect_initial_ms = 100
-reconnect_max_ms = 1600
+reconnect_initial_ms = 50
+reconnect_max_ms = 500
 
 [database]
 conninfo = "host=127.0.0.1 port=$pg dbname=salon user=salon"

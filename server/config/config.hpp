@@ -22,8 +22,8 @@ struct Component {
   std::string secret;  // resolved from secret / secret_env / secret_file
   std::chrono::milliseconds keepalive_interval{10000};  // XEP-0199 ping to the server
   std::chrono::milliseconds keepalive_timeout{20000};   // no answer -> link declared dead
-  std::chrono::milliseconds reconnect_initial{100};
-  std::chrono::milliseconds reconnect_max{1600};
+  std::chrono::milliseconds reconnect_initial{50};
+  std::chrono::milliseconds reconnect_max{500};
 };
 
 struct Database {

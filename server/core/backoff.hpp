@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Reconnect schedule: exponential growth from `initial` up to `max`, with jitter so that many
 // components restarting together do not hammer the server in lock-step. The jitter keeps each
-// delay in [d/2, d] ("equal jitter"), so the cap is a true upper bound: with max = 1.6 s the
-// link is back within ~2 s of the server.
+// delay in [d/2, d] ("equal jitter"), so the cap is a true upper bound: with the default
+// max = 0.5 s the link is back within ~0.5 s of the server.
 #pragma once
 
 #include <chrono>

@@ -35,8 +35,8 @@ struct LinkSettings {
   std::string keepalive_target;  // JID pinged; default: the domain minus its first label
   std::chrono::milliseconds keepalive_interval{10000};
   std::chrono::milliseconds keepalive_timeout{20000};
-  std::chrono::milliseconds reconnect_initial{100};
-  std::chrono::milliseconds reconnect_max{1600};
+  std::chrono::milliseconds reconnect_initial{50};
+  std::chrono::milliseconds reconnect_max{500};
 };
 
 enum class LinkState { stopped, connecting, ready, waiting_to_reconnect };

@@ -23,8 +23,8 @@ TEST(ConfigLoad, MinimalFileGetsDefaults) {
   EXPECT_EQ(c.component.server_port, 5347);
   EXPECT_EQ(c.component.keepalive_interval.count(), 10000);
   EXPECT_EQ(c.component.keepalive_timeout.count(), 20000);
-  EXPECT_EQ(c.component.reconnect_initial.count(), 100);
-  EXPECT_EQ(c.component.reconnect_max.count(), 1600);
+  EXPECT_EQ(c.component.reconnect_initial.count(), 50);
+  EXPECT_EQ(c.component.reconnect_max.count(), 500);
   EXPECT_EQ(c.database.health_interval.count(), 1000);
   EXPECT_EQ(c.http.listen_address, "127.0.0.1");
   EXPECT_EQ(c.http.listen_port, 8480);
