@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "archive.hpp"
 
+#include <chrono>
+
 #include <fmt/format.h>
 
 #include "core/log.hpp"
@@ -87,13 +89,19 @@ std::optional<StanzaError> ArchivePlugin::on_message_before_broadcast(plugin::Me
   return std::nullopt;
 }
 
-// The core gives subject changes no stanza-id: the archive names them (UUID v4 like the
-// room's ids) so they have a MAM id like every other archived stanza. They are not held (the
-// core has already sent them), so the archive is best effort for subjects only.
+// The core gives subject changes no stanza-id: the archive names them (UUIDv7 like the room's
+// stanza-ids, server/muc/ids.hpp: time-ordered for the unique index) so they have a MAM id like
+// every other archived stanza. They are not held (the core has already sent them), so the
+// archive is best effort for subjects only.
 std::string ArchivePlugin::new_id() {
-  const std::uint64_t hi = ids_(), lo = ids_();
-  return fmt::format("{:08x}-{:04x}-4{:03x}-{:x}{:03x}-{:012x}", hi >> 32, (hi >> 16) & 0xffff,
-                     hi & 0xfff, 8 | ((lo >> 62) & 0x3), (lo >> 48) & 0xfff, lo & 0xffffffffffff);
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  const auto ms = static_cast<std::uint64_t>(us / 1000);
+  const auto sub_ms = static_cast<std::uint64_t>(us % 1000);
+  const std::uint64_t lo = ids_();
+  return fmt::format("{:08x}-{:04x}-7{:03x}-{:x}{:03x}-{:012x}", ms >> 16, ms & 0xffff, sub_ms,
+                     8 | ((lo >> 62) & 0x3), (lo >> 48) & 0xfff, lo & 0xffffffffffff);
 }
 
 void ArchivePlugin::on_subject_changed(const plugin::RoomView& room,

@@ -29,7 +29,7 @@ private:
   void mam_query(const plugin::RoomIq& iq, IqResponder reply);
   void mam_get(const plugin::RoomIq& iq, IqResponder reply);
   void moderate(const plugin::RoomIq& iq, IqResponder reply);
-  std::string new_id();  // a UUID v4 for stanzas the archive originates
+  std::string new_id();  // a UUIDv7 for stanzas the archive originates
   void history(const plugin::RoomView& room, const plugin::HistoryRequest& req,
                std::function<void(std::vector<Element>)> done);
 

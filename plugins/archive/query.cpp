@@ -143,7 +143,10 @@ void add_filters(Sql& sql, const MamQuery& q, const Bounds& b) {
       s += (i ? ", " : "") + sql.add(q.ids[i]);
     s += ")";
   }
-  if (q.fulltext) s += " AND body_tsv @@ plainto_tsquery('simple', " + sql.add(*q.fulltext) + ")";
+  // The expression of the optional GIN index (docs/ARCHIVE.md, "Full-text search").
+  if (q.fulltext)
+    s += " AND to_tsvector('simple', coalesce(body, '')) @@ plainto_tsquery('simple', " +
+         sql.add(*q.fulltext) + ")";
 }
 
 Sql page_sql(const MamQuery& q, const Bounds& b, std::int64_t room_id, std::size_t limit,

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "store.hpp"
 
+#include <fmt/format.h>
 #include <pqxx/pqxx>
+#include <pqxx/tablewriter>
 
 #include <algorithm>
+#include <iterator>
+#include <map>
+#include <unordered_set>
 
 #include "core/xml_parse.hpp"
 #include "stamp.hpp"
@@ -38,8 +43,13 @@ private:
   std::string out_ = "{";
 };
 
-// The inserted rows also count towards archive_counts (same statement, same transaction).
-constexpr const char* kInsert =
+// Held (shared) by every batch, taken exclusively by a DELETE on rooms (schemas/004): a batch
+// sees either the room or its deletion, never lands rows for a room deleted meanwhile.
+constexpr const char* kLockRooms = "SELECT pg_advisory_xact_lock_shared(126862268263937)";
+
+// Replayed spool rows may be stored already (the spool is replayed from its last confirmed
+// point): ON CONFLICT (stanza_id) makes that harmless; only rows inserted count.
+constexpr const char* kInsertReplayed =
     "WITH ins AS (INSERT INTO archive (room_id, stanza_id, ts, kind, nick, sender_jid, "
     "occupant_id, msg_id, body, stanza, replaces) "
     "SELECT r, s, t, k, n, j, o, m, b, x, p FROM unnest($1::bigint[], $2::text[], "
@@ -52,6 +62,11 @@ constexpr const char* kInsert =
     "SELECT room_id, count(*) FROM ins GROUP BY room_id "
     "ON CONFLICT (room_id) DO UPDATE SET messages = archive_counts.messages + excluded.messages";
 
+constexpr const char* kCount =
+    "INSERT INTO archive_counts (room_id, messages) "
+    "SELECT * FROM unnest($1::bigint[], $2::bigint[]) "
+    "ON CONFLICT (room_id) DO UPDATE SET messages = archive_counts.messages + excluded.messages";
+
 // A correction points at the newest earlier message of the same sender with that id.
 constexpr const char* kLinkCorrection =
     "UPDATE archive c SET replaces_archive_id = (SELECT o.id FROM archive o "
@@ -61,14 +76,14 @@ constexpr const char* kLinkCorrection =
 
 // XEP-0424: only the sender retracts; the original keeps its place and ids, its content goes.
 constexpr const char* kRetract =
-    "WITH target AS (SELECT o.id FROM archive o, archive r WHERE r.stanza_id = $1 "
+    "WITH target AS (SELECT o.room_id, o.id FROM archive o, archive r WHERE r.stanza_id = $1 "
     "AND o.room_id = r.room_id AND o.sender_jid = r.sender_jid AND o.id < r.id "
     "AND o.kind <> 'retraction' AND (o.stanza_id = r.replaces OR o.msg_id = r.replaces) "
     "ORDER BY o.id DESC LIMIT 1), "
     "link AS (UPDATE archive SET replaces_archive_id = (SELECT id FROM target) "
     "WHERE stanza_id = $1) "
     "UPDATE archive SET tombstone = true, body = NULL, stanza = '', retracted_at = $2 "
-    "WHERE id = (SELECT id FROM target)";
+    "WHERE (room_id, id) = (SELECT room_id, id FROM target)";  // the primary key
 
 constexpr const char* kItemColumns =
     "id, stanza_id, (extract(epoch FROM ts) * 1000000)::bigint, stanza, tombstone, nick, "
@@ -104,7 +119,9 @@ Item to_item(const pqxx::row& r, const std::string& room_jid) {
 
 }  // namespace
 
-void insert_rows(pqxx::dbtransaction& tx, const std::vector<Row>& rows) {
+namespace {
+
+void insert_replayed(pqxx::dbtransaction& tx, const std::vector<Row>& rows) {
   ArrayText room, sid, ts, kind, nick, jid, occ, mid, body, stanza, repl;
   for (const Row& r : rows) {
     room.add(std::to_string(r.room_id));
@@ -119,8 +136,113 @@ void insert_rows(pqxx::dbtransaction& tx, const std::vector<Row>& rows) {
     stanza.add(r.stanza);
     r.replaces.empty() ? repl.add_null() : repl.add(r.replaces);
   }
-  tx.exec_params0(kInsert, room.done(), sid.done(), ts.done(), kind.done(), nick.done(), jid.done(),
-                  occ.done(), mid.done(), body.done(), stanza.done(), repl.done());
+  tx.exec_params0(kInsertReplayed, room.done(), sid.done(), ts.done(), kind.done(), nick.done(),
+                  jid.done(), occ.done(), mid.done(), body.done(), stanza.done(), repl.done());
+}
+
+// The batch's rooms that exist; under kLockRooms they stay until the commit.
+std::unordered_set<std::int64_t> existing_rooms(pqxx::dbtransaction& tx,
+                                                const std::vector<Row>& rows) {
+  std::unordered_set<std::int64_t> wanted;
+  ArrayText ids;
+  for (const Row& r : rows)
+    if (wanted.insert(r.room_id).second) ids.add(std::to_string(r.room_id));
+  std::unordered_set<std::int64_t> found;
+  for (const auto& row :
+       tx.exec_params("SELECT id FROM rooms WHERE id = ANY($1::bigint[])", ids.done()))
+    found.insert(row[0].as<std::int64_t>());
+  return found;
+}
+
+// One COPY text-format line (PostgreSQL's "COPY ... FROM STDIN", text format): fields
+// separated by tabs, backslash escapes for backslash and the control characters, \N for NULL.
+// Runs without special characters are appended in one piece; libpqxx's stream_to escaped
+// character by character and cost as much CPU as the rest of the writer thread.
+class CopyLine {
+public:
+  CopyLine& field(std::string_view v) {
+    sep();
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const char c = v[i];
+      if (static_cast<unsigned char>(c) >= 0x20 && c != '\\') continue;
+      line_.append(v, start, i - start);
+      line_ += '\\';
+      switch (c) {
+        case '\\': line_ += '\\'; break;
+        case '\n': line_ += 'n'; break;
+        case '\r': line_ += 'r'; break;
+        case '\t': line_ += 't'; break;
+        default: fmt::format_to(std::back_inserter(line_), "{:03o}", static_cast<unsigned char>(c));
+      }
+      start = i + 1;
+    }
+    line_.append(v, start);
+    return *this;
+  }
+  CopyLine& field_or_null(std::string_view v, bool present) {
+    if (present) return field(v);
+    sep();
+    line_ += "\\N";
+    return *this;
+  }
+  [[nodiscard]] const std::string& str() const { return line_; }
+  void clear() {  // for the next row; keeps the buffer
+    line_.clear();
+    first_ = true;
+  }
+
+private:
+  void sep() {
+    if (!first_) line_ += '\t';
+    first_ = false;
+  }
+  std::string line_;
+  bool first_ = true;
+};
+
+// Live rows carry stanza-ids minted for them, so they cannot be stored already: COPY, the
+// cheapest way into PostgreSQL (no statement per row, no conflict check, no array parsing).
+void copy_live(pqxx::dbtransaction& tx, const std::vector<Row>& rows) {
+  const auto rooms = existing_rooms(tx, rows);
+  std::map<std::int64_t, std::int64_t> counts;
+  // tablewriter is deprecated in favour of stream_to, but only it takes a preformatted line.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  const std::vector<std::string> columns{"room_id", "stanza_id",  "ts",          "kind",
+                                         "nick",    "sender_jid", "occupant_id", "msg_id",
+                                         "body",    "stanza",     "replaces"};
+  pqxx::tablewriter out(tx, "archive", columns.begin(), columns.end());
+#pragma GCC diagnostic pop
+  CopyLine line;
+  for (const Row& r : rows) {
+    if (!rooms.contains(r.room_id)) continue;  // deleted meanwhile: its archive went with it
+    ++counts[r.room_id];
+    line.clear();
+    line.field(std::to_string(r.room_id)).field(r.stanza_id).field(format_stamp(r.ts_us));
+    line.field(to_string(r.kind)).field(r.nick).field(r.sender_jid).field(r.occupant_id);
+    line.field_or_null(r.msg_id, !r.msg_id.empty()).field_or_null(r.body, r.has_body);
+    line.field(r.stanza).field_or_null(r.replaces, !r.replaces.empty());
+    out.write_raw_line(line.str());
+  }
+  out.complete();
+  if (counts.empty()) return;
+  ArrayText room, n;
+  for (const auto& [id, count] : counts) {
+    room.add(std::to_string(id));
+    n.add(std::to_string(count));
+  }
+  tx.exec_params0(kCount, room.done(), n.done());
+}
+
+}  // namespace
+
+void insert_rows(pqxx::dbtransaction& tx, const std::vector<Row>& rows, Source source) {
+  tx.exec(kLockRooms);
+  if (source == Source::replayed)
+    insert_replayed(tx, rows);
+  else
+    copy_live(tx, rows);
   for (const Row& r : rows) {
     if (r.kind == Kind::correction) tx.exec_params0(kLinkCorrection, r.stanza_id);
     if (r.kind == Kind::retraction) tx.exec_params0(kRetract, r.stanza_id, format_stamp(r.ts_us));
@@ -208,7 +330,7 @@ std::int64_t delete_batch(pqxx::transaction_base& tx, std::int64_t room_id, std:
   // Data-modifying CTEs all run, referenced or not: the count follows the delete.
   return tx
       .exec_params1(
-          "WITH del AS (DELETE FROM archive WHERE id IN (SELECT id FROM archive "
+          "WITH del AS (DELETE FROM archive WHERE room_id = $1 AND id IN (SELECT id FROM archive "
           "WHERE room_id = $1 AND ($2::integer = 0 OR ts < now() - make_interval(days => "
           "$2::integer)) ORDER BY id LIMIT $3) RETURNING 1), "
           "n AS (SELECT count(*) AS c FROM del), "

@@ -31,9 +31,13 @@ struct Row {
   std::string replaces;
 };
 
-// Inserts `rows` in order (ON CONFLICT (stanza_id) DO NOTHING: replaying is harmless), then
-// links corrections and tombstones retracted messages.
-void insert_rows(pqxx::dbtransaction& tx, const std::vector<Row>& rows);
+// Where a batch comes from: live rows were never stored; replayed spool rows may have been.
+enum class Source { live, replayed };
+
+// Inserts `rows` in order — live ones by COPY, replayed ones with ON CONFLICT (stanza_id) DO
+// NOTHING — keeps archive_counts right, then links corrections and tombstones retracted
+// messages. Rows of rooms that no longer exist are dropped.
+void insert_rows(pqxx::dbtransaction& tx, const std::vector<Row>& rows, Source source);
 
 // Deletes up to `limit` of a room's oldest rows — only those older than `days` when it is not
 // 0 — and keeps archive_counts right, in the caller's transaction. Returns how many.

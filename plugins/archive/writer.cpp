@@ -99,7 +99,7 @@ void Writer::idle() {
 void Writer::insert(Rows rows, HoldsPtr holds) {
   const auto t0 = Clock::now();
   db::WriteJob job;
-  job.run = [rows](pqxx::dbtransaction& tx) { insert_rows(tx, *rows); };
+  job.run = [rows](pqxx::dbtransaction& tx) { insert_rows(tx, *rows, Source::live); };
   job.done = [this, life = std::weak_ptr<int>(alive_), rows, holds, t0](bool ok,
                                                                         std::string error) {
     if (life.expired()) return settle(*holds, ok);  // shutdown: committed rows may go out
@@ -114,8 +114,11 @@ void Writer::inserted(Rows rows, HoldsPtr holds, bool ok, const std::string& err
   batch_size_.observe(static_cast<double>(rows->size()));
   if (ok) {
     archived_.inc(rows->size());
-    settle(*holds, true);
-    return idle();
+    // The next batch goes to PostgreSQL first: releasing this one broadcasts every message in
+    // it, milliseconds of loop time that the database would otherwise sit idle through.
+    busy_ = false;
+    pump();
+    return settle(*holds, true);
   }
   if (spool_ && unreachable(error)) {
     log::warn("archive", "PostgreSQL unreachable ({}): spooling to {}", error,
@@ -164,7 +167,7 @@ void Writer::replay() {
     oldest_spooled_us_ = rows.front().ts_us;
     auto batch = std::make_shared<const std::vector<Row>>(std::move(rows));
     db::WriteJob job;
-    job.run = [batch](pqxx::dbtransaction& tx) { insert_rows(tx, *batch); };
+    job.run = [batch](pqxx::dbtransaction& tx) { insert_rows(tx, *batch, Source::replayed); };
     job.done = [this, life, batch, end](bool ok, std::string err) {
       if (life.expired()) return;
       if (!ok) return replay_failed(err);

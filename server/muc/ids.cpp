@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 
 #include <array>
+#include <cstdint>
 #include <cstring>
 #include <random>
 #include <stdexcept>
@@ -56,13 +57,8 @@ std::string base64url(const unsigned char* data, std::size_t n) {
   }
   return out;
 }
-}  // namespace
 
-std::string uuid4() {
-  std::array<unsigned char, 16> b{};
-  random_bytes(b.data(), b.size());
-  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);  // version 4
-  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
+std::string canonical(const std::array<unsigned char, 16>& b) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string s;
   s.reserve(36);
@@ -72,6 +68,29 @@ std::string uuid4() {
     s += kHex[b[i] & 15];
   }
   return s;
+}
+}  // namespace
+
+std::string uuid4() {
+  std::array<unsigned char, 16> b{};
+  random_bytes(b.data(), b.size());
+  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);  // version 4
+  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
+  return canonical(b);
+}
+
+std::string uuid7(std::chrono::system_clock::time_point now) {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch());
+  const auto ms = static_cast<std::uint64_t>(us.count() / 1000);
+  const auto sub_ms = static_cast<unsigned>(us.count() % 1000);  // 0..999 in rand_a's 12 bits
+  std::array<unsigned char, 16> b{};
+  random_bytes(b.data() + 8, 8);
+  for (int i = 0; i < 6; ++i)
+    b[static_cast<std::size_t>(i)] = static_cast<unsigned char>(ms >> (40 - 8 * i));
+  b[6] = static_cast<unsigned char>(0x70 | (sub_ms >> 8));  // version 7
+  b[7] = static_cast<unsigned char>(sub_ms & 0xFF);
+  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 9562 variant
+  return canonical(b);
 }
 
 std::string occupant_id(std::string_view key, std::string_view room_bare,

@@ -102,7 +102,7 @@ void Service::Impl::groupchat(Room& room, Occupant& o, const Element& m, const J
   pm->stanza.remove_attr("to");
   pm->stanza.set_attr("from", room.occupant_jid(o.nick));
   strip_room_ids(pm->stanza, room.jid);
-  pm->stanza_id = uuid4();
+  pm->stanza_id = uuid7();
   pm->stanza.add_child("stanza-id", ns::sid)
       .set_attr("id", pm->stanza_id)
       .set_attr("by", room.jid.bare_str());

@@ -121,8 +121,9 @@ TEST(MamSql, EveryValueIsAParameter) {
   b.rsm_before = 42;
   const Sql sql = page_sql(q, b, 7, 10, "id");
   EXPECT_EQ(sql.text,
-            "SELECT id FROM archive WHERE room_id = $1::bigint AND nick = $2 AND body_tsv @@ "
-            "plainto_tsquery('simple', $3) AND id < $4::bigint ORDER BY id DESC LIMIT $5::bigint");
+            "SELECT id FROM archive WHERE room_id = $1::bigint AND nick = $2 AND "
+            "to_tsvector('simple', coalesce(body, '')) @@ plainto_tsquery('simple', $3) AND "
+            "id < $4::bigint ORDER BY id DESC LIMIT $5::bigint");
   EXPECT_EQ(sql.params, (std::vector<std::string>{"7", "Bob", "x'; DROP", "42", "11"}));
 }
 

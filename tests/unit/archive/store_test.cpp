@@ -6,6 +6,10 @@
 
 #include <pqxx/pqxx>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "../db/pg_env.hpp"
 #include "core/xml_parse.hpp"
 #include "db/migrations.hpp"
@@ -45,9 +49,9 @@ protected:
     return r;
   }
 
-  void insert(const std::vector<Row>& rows) {
+  void insert(const std::vector<Row>& rows, Source source = Source::live) {
     pqxx::work tx(*conn_);
-    insert_rows(tx, rows);
+    insert_rows(tx, rows, source);
     tx.commit();
   }
 
@@ -73,7 +77,7 @@ constexpr std::int64_t kT0 = 1795867200000000;  // 2026-11-28T12:00:00Z
 
 TEST_F(ArchiveStore, InsertIsOrderedIdempotentAndCounted) {
   insert({row("a", "one", kT0), row("b", "two", kT0 + 1), row("c", "three", kT0 + 2)});
-  insert({row("b", "two", kT0 + 1), row("d", "four", kT0 + 3)});  // a replayed batch
+  insert({row("b", "two", kT0 + 1), row("d", "four", kT0 + 3)}, Source::replayed);
   EXPECT_EQ(scalar("SELECT string_agg(stanza_id, ',' ORDER BY id) FROM archive"), "a,b,c,d");
   EXPECT_EQ(scalar("SELECT messages FROM archive_counts"), "4");
   Page p = query("<set xmlns='http://jabber.org/protocol/rsm'><max>2</max><before/></set>");
@@ -83,6 +87,81 @@ TEST_F(ArchiveStore, InsertIsOrderedIdempotentAndCounted) {
   EXPECT_FALSE(p.complete);
   EXPECT_EQ(p.items[0].ts_us, kT0 + 2);  // microseconds survive
   EXPECT_EQ(p.items[0].message.attr("xmlns"), "jabber:client");
+}
+
+TEST_F(ArchiveStore, LiveRowsKeepEveryCharacterThroughCopy) {
+  Row r = row("x", "tab\there\nnew line \\N back\\slash \r \x01\x1f caf\u00e9 \U0001F34D", kT0);
+  r.stanza = "<message>" + r.body + "</message>";
+  r.msg_id.clear();  // no origin-id and no id: NULL, not ''
+  Row empty = row("y", "", kT0 + 1);
+  insert({r, empty});
+  EXPECT_EQ(scalar("SELECT body FROM archive WHERE stanza_id = 'x'"), r.body);
+  EXPECT_EQ(scalar("SELECT stanza FROM archive WHERE stanza_id = 'x'"), r.stanza);
+  EXPECT_EQ(scalar("SELECT msg_id IS NULL AND replaces IS NULL FROM archive WHERE stanza_id = 'x'"),
+            "t");
+  EXPECT_EQ(scalar("SELECT body = '' FROM archive WHERE stanza_id = 'y'"), "t");
+  EXPECT_EQ(query("<set xmlns='http://jabber.org/protocol/rsm'><before/></set>").items[0].ts_us,
+            kT0);
+}
+
+TEST_F(ArchiveStore, RowsOfADeletedRoomAreDroppedAndItsArchiveGoesWithIt) {
+  insert({row("a", "one", kT0)});
+  pqxx::work del(*conn_);
+  del.exec0("DELETE FROM rooms WHERE jid_local = 'p1'");
+  del.commit();
+  EXPECT_EQ(scalar("SELECT count(*) FROM archive"), "0");  // the trigger of schemas/004
+  insert({row("b", "two", kT0 + 1)});                      // no error: dropped
+  insert({row("c", "three", kT0 + 2)}, Source::replayed);
+  EXPECT_EQ(scalar("SELECT count(*) FROM archive"), "0");
+  EXPECT_EQ(scalar("SELECT count(*) FROM archive_counts"), "0");
+}
+
+// A room deleted while a batch for it is in flight: the DELETE waits for the batch's commit
+// (the batch's key-share lock on the room, from archive_counts' foreign key), then takes the
+// batch's rows with the room.
+TEST_F(ArchiveStore, DeletingARoomWaitsForTheBatchInFlight) {
+  pqxx::work batch(*conn_);
+  insert_rows(batch, {row("a", "one", kT0), row("b", "two", kT0 + 1)}, Source::live);
+  std::atomic<bool> deleted = false;
+  std::thread deleter([&] {
+    pqxx::connection other(conninfo());
+    pqxx::work del(other);
+    del.exec0("DELETE FROM rooms WHERE jid_local = 'p1'");
+    del.commit();
+    deleted = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(deleted.load());  // blocked behind the batch
+  batch.commit();
+  deleter.join();
+  EXPECT_TRUE(deleted.load());
+  EXPECT_EQ(scalar("SELECT count(*) FROM archive"), "0");
+  EXPECT_EQ(scalar("SELECT count(*) FROM archive_counts"), "0");
+}
+
+// The other way round: the room's DELETE is in flight when a batch for it starts. The batch
+// waits for it (advisory lock), then drops the room's rows instead of failing on
+// archive_counts' foreign key or leaving orphans in archive.
+TEST_F(ArchiveStore, ABatchWaitsForTheRoomDeletionInFlight) {
+  pqxx::connection other(conninfo());
+  pqxx::work del(other);
+  del.exec0("DELETE FROM rooms WHERE jid_local = 'p1'");
+  std::atomic<bool> stored = false;
+  std::string error;
+  std::thread writer([&] {
+    try {
+      insert({row("a", "one", kT0)});
+      stored = true;
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(stored.load());  // blocked behind the deletion
+  del.commit();
+  writer.join();
+  EXPECT_TRUE(stored.load()) << error;
+  EXPECT_EQ(scalar("SELECT count(*) FROM archive"), "0");
 }
 
 TEST_F(ArchiveStore, CountAndIndexAgreeFilteredOrNot) {
