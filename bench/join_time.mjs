@@ -8,6 +8,9 @@
 // advertises MAM, the seeded history rendered.
 //
 //   node bench/join_time.mjs [--target salon|prosody-muc|both] [--loads 20] [--history 20]
+//                            [--trace]
+// --trace prints every load's WebSocket traffic (from the page's clock, relative to "view
+// shown") to stderr: which part of the wait is the service and which is the browser.
 //
 // With `both` the loads alternate between the two targets, so that whatever else the machine
 // does at the time weighs on both alike.
@@ -29,6 +32,7 @@ const { values: args } = parseArgs({ options: {
   target: { type: 'string', default: 'both' },
   loads: { type: 'string', default: '20' },
   history: { type: 'string', default: '20' },
+  trace: { type: 'boolean', default: false },
 } });
 const LOADS = Number(args.loads), HISTORY = Number(args.history);
 const PY = process.env.SALON_PYTHON || '/usr/bin/python3';
@@ -136,22 +140,37 @@ async function salonTarget(dir) {
 }
 
 // In the page, before any script of its own: timestamps of "view shown" and "usable".
-function probeScript([room, usableSrc, wantHistory]) {
+function probeScript([room, usableSrc, wantHistory, trace]) {
   const usable = (0, eval)(`(${usableSrc})`);
-  window.__join = { view: null, usable: null };
+  window.__join = { view: null, usable: null, frames: [] };
+  if (trace) {
+    const log = (dir, data) =>
+      window.__join.frames.push([performance.now(), dir,
+        String(data).replace(/\s+/g, ' ').replace(/(<auth[^>]*>)[^<]*/, '$1(redacted)').slice(0, 110)]);
+    const Base = window.WebSocket;
+    window.WebSocket = class extends Base {
+      constructor(...a) { super(...a); this.addEventListener('message', (e) => log('<', e.data)); }
+      send(data) { log('>', data); return super.send(data); }
+    };
+  }
+  // Checked once per rendered frame (requestAnimationFrame, before the frame's layout): the
+  // probe needs a layout (getBoundingClientRect, elementFromPoint), and forcing one on every
+  // DOM mutation, as a MutationObserver did here before, cost the page ~275 ms of main-thread
+  // time per load (profiled) and slowed the very rendering it measured. A frame is also the
+  // unit a person sees.
   const check = () => {
     const j = window.__join;
     if (j.view === null) {
       const head = document.querySelector(`converse-muc[jid="${room}"] converse-muc-heading`);
       if (head && head.getBoundingClientRect().height > 0) j.view = performance.now();
     }
-    if (j.view !== null && j.usable === null && usable(room)) {
+    if (j.view !== null) {
       const n = document.querySelectorAll(`converse-muc[jid="${room}"] converse-chat-message .chat-msg__text`).length;
-      if (n >= wantHistory) { j.usable = performance.now(); clearInterval(timer); }
+      if (n >= wantHistory && usable(room)) { j.usable = performance.now(); return; }
     }
+    requestAnimationFrame(check);
   };
-  const timer = setInterval(check, 5);
-  new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true });
+  requestAnimationFrame(check);
 }
 
 function pct(xs, p) {
@@ -181,7 +200,7 @@ async function load(target) {
   const browser = await launch();   // a fresh profile every load
   try {
     const page = await (await browser.newContext({ viewport: { width: 1200, height: 800 } })).newPage();
-    await page.addInitScript(probeScript, [target.room, usableProbe.toString(), target.wantHistory]);
+    await page.addInitScript(probeScript, [target.room, usableProbe.toString(), target.wantHistory, args.trace]);
     await page.goto(pageUrl(target.env, target.joiner, target.room));
     await page.waitForFunction(() => window.__join?.usable !== null, null, { timeout: 90_000, polling: 50 });
     return await page.evaluate(() => window.__join);
@@ -207,6 +226,10 @@ for (let i = 0; i < LOADS; i++) {
     target.view.push(j.usable - j.view);
     target.nav.push(j.usable);
     console.error(`${target.name} load ${i + 1}: view→usable ${(j.usable - j.view).toFixed(0)} ms, navigation→usable ${j.usable.toFixed(0)} ms`);
+    if (args.trace) {
+      for (const [t, dir, text] of j.frames) console.error(`  ${(t - j.view).toFixed(0).padStart(6)} ms ${dir} ${text}`);
+      console.error(`  ${'0'.padStart(6)} ms = view shown (${j.view.toFixed(0)} ms after navigation); usable at ${(j.usable - j.view).toFixed(0)} ms`);
+    }
   }
 }
 stopChildren();

@@ -107,11 +107,52 @@ function retryBouncedJoins(_converse) {
   };
 }
 
+// Converse 14's <converse-icon> resolves a `var(--…)` colour with getComputedStyle() each time
+// it renders: a forced style recalculation per icon, and every message renders several. On the
+// 2-CPU benchmark machine that was ~140 ms of a room's first render with 20 messages
+// (bench/RESULTS.md, "join time"). The browser resolves var() in the inline style by itself,
+// during the style pass it does anyway: same colour, no forced recalculation. Patched through
+// Converse's element registry, which plugins see before the elements are defined.
+function fastIcons(api) {
+  const Icon = api.elements?.registry?.['converse-icon'];
+  if (!Icon) return;
+  Icon.prototype.getStyles = function getStyles() {
+    const size = this.size ? `width: ${this.size}; height: ${this.size};` : '';
+    return `${size}${this.color ? `fill: ${this.color};` : ''}${this.css}`;
+  };
+}
+
+// Converse 14's message list (<converse-chat-content>) re-computes its virtual window on every
+// message added to the room, reading scrollHeight/scrollTop: a forced layout per message. A
+// page of 20 archived messages arriving in one go meant 20 layouts of a growing list, ~140 ms
+// on the benchmark machine. The window only matters for the next frame, so the page computes it
+// once per frame: same window, one layout.
+function coalesceMessageWindow(api) {
+  const perFrame = new Set(['add', 'remove', 'reset']);
+  for (const tag of ['converse-chat-content', 'converse-muc-chat-content']) {
+    const Base = api.elements?.registry?.[tag];
+    if (!Base) continue;
+    api.elements.define(tag, class extends Base {
+      listenTo(obj, name, callback) {
+        if (obj !== this.model?.messages || !perFrame.has(name)) return super.listenTo(obj, name, callback);
+        let queued = false;
+        return super.listenTo(obj, name, () => {
+          if (queued) return;
+          queued = true;
+          requestAnimationFrame(() => { queued = false; callback(); });
+        });
+      }
+    });
+  }
+}
+
 converse.plugins.add('salon-demo', {
   initialize() {
     const { _converse } = this;
     const { api } = _converse;
     window.salonDemo.api = api;
+    fastIcons(api);
+    coalesceMessageWindow(api);
     api.listen.on('will-reconnect', () => {
       const rooms = _converse.state.chatboxes?.filter((m) => m.get('type') === 'chatroom') ?? [];
       for (const muc of rooms) {
