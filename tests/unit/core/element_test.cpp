@@ -14,6 +14,18 @@ TEST(Element, SerialisesWithEscaping) {
             "<message to='a@b/c&apos;d'><body>1 &lt; 2 &amp; &quot;x&quot;</body></message>");
 }
 
+TEST(XmlEscape, EveryCharacterAtEveryPosition) {
+  EXPECT_EQ(xml_escape(""), "");
+  EXPECT_EQ(xml_escape("plain caf\u00e9 \U0001F34D"), "plain caf\u00e9 \U0001F34D");
+  EXPECT_EQ(xml_escape("<&>\"'"), "&lt;&amp;&gt;&quot;&apos;");
+  EXPECT_EQ(xml_escape("&a&"), "&amp;a&amp;");
+  EXPECT_EQ(xml_escape("a<<b"), "a&lt;&lt;b");
+  EXPECT_EQ(xml_escape(std::string_view("x\0y", 3)), std::string("x\0y", 3));
+  std::string out = "kept:";
+  append_xml_escaped(out, "'q'");
+  EXPECT_EQ(out, "kept:&apos;q&apos;");
+}
+
 TEST(Element, EmptyElementIsSelfClosing) {
   EXPECT_EQ(Element("ping", "urn:xmpp:ping").xml(), "<ping xmlns='urn:xmpp:ping'/>");
 }
