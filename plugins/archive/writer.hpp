@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The durable write path, loop side. Each archived message brings the hold on its broadcast;
 // rows wait here while one batch is in flight and then go together as the next batch (one
-// multi-row INSERT and one COMMIT on the database writer thread: group commit). A hold is
+// COPY and one COMMIT on the database writer thread: group commit). A hold is
 // released when its row is durable: committed to PostgreSQL, or — when PostgreSQL is
 // unreachable and a spool is configured — fsync'd to the spool, whose rows are replayed into
 // PostgreSQL in order once it is back (live rows go to the spool until it is drained, so the
