@@ -15,7 +15,7 @@ ON CONFLICT (jid_local) DO NOTHING;
 SELECT array_agg(id ORDER BY id) AS ids FROM rooms WHERE jid_local LIKE 'bench-archive-%' \gset room_
 
 -- One statement: ids in time order; n = global sequence, room = n % rooms. Stanza-ids are
--- UUIDv7 as salond mints them (server/muc/ids.hpp): the message's milliseconds, then random.
+-- UUIDv7 as salond mints them (server/core/uuid.hpp): the message's milliseconds, then random.
 INSERT INTO archive (room_id, stanza_id, ts, kind, nick, sender_jid, occupant_id, msg_id, body,
                      stanza)
 SELECT (:'room_ids'::bigint[])[1 + g % :rooms], m.sid, m.ts, 'message',

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "archive.hpp"
 
-#include <chrono>
-
 #include <fmt/format.h>
 
 #include "core/log.hpp"
+#include "core/uuid.hpp"
 #include "db/database.hpp"
 #include "export.hpp"
 #include "stamp.hpp"
@@ -90,24 +89,12 @@ std::optional<StanzaError> ArchivePlugin::on_message_before_broadcast(plugin::Me
 }
 
 // The core gives subject changes no stanza-id: the archive names them (UUIDv7 like the room's
-// stanza-ids, server/muc/ids.hpp: time-ordered for the unique index) so they have a MAM id like
-// every other archived stanza. They are not held (the core has already sent them), so the
-// archive is best effort for subjects only.
-std::string ArchivePlugin::new_id() {
-  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
-  const auto ms = static_cast<std::uint64_t>(us / 1000);
-  const auto sub_ms = static_cast<std::uint64_t>(us % 1000);
-  const std::uint64_t lo = ids_();
-  return fmt::format("{:08x}-{:04x}-7{:03x}-{:x}{:03x}-{:012x}", ms >> 16, ms & 0xffff, sub_ms,
-                     8 | ((lo >> 62) & 0x3), (lo >> 48) & 0xfff, lo & 0xffffffffffff);
-}
-
+// stanza-ids) so they have a MAM id like every other archived stanza. They are not held (the
+// core has already sent them), so the archive is best effort for subjects only.
 void ArchivePlugin::on_subject_changed(const plugin::RoomView& room,
                                        const plugin::OccupantView& sender, const Element& message,
                                        plugin::Clock::time_point at) {
-  const std::string id = new_id();
+  const std::string id = uuid7();
   Element stored = message;
   stored.add_child("stanza-id", ns::sid).set_attr("id", id).set_attr("by", room.jid.bare_str());
   Row row;

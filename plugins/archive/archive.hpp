@@ -5,7 +5,6 @@
 #pragma once
 
 #include <memory>
-#include <random>
 
 #include "plugin/plugin.hpp"
 #include "retention.hpp"
@@ -29,7 +28,6 @@ private:
   void mam_query(const plugin::RoomIq& iq, IqResponder reply);
   void mam_get(const plugin::RoomIq& iq, IqResponder reply);
   void moderate(const plugin::RoomIq& iq, IqResponder reply);
-  std::string new_id();  // a UUIDv7 for stanzas the archive originates
   void history(const plugin::RoomView& room, const plugin::HistoryRequest& req,
                std::function<void(std::vector<Element>)> done);
 
@@ -37,7 +35,6 @@ private:
   Settings settings_;
   std::unique_ptr<Writer> writer_;
   std::unique_ptr<Retention> retention_;
-  std::mt19937_64 ids_{std::random_device{}()};  // stanza-ids of subject changes
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

@@ -6,6 +6,7 @@
 
 #include "archive.hpp"
 #include "core/log.hpp"
+#include "core/uuid.hpp"
 #include "db/database.hpp"
 
 namespace salon::archive {
@@ -66,7 +67,7 @@ void ArchivePlugin::moderate(const plugin::RoomIq& iq, IqResponder reply) {
     if (life.expired()) return responder->result();
     Row row;
     row.room_id = room_id;
-    row.stanza_id = new_id();
+    row.stanza_id = uuid7();
     row.ts_us = std::chrono::duration_cast<std::chrono::microseconds>(
                     plugin::Clock::now().time_since_epoch())
                     .count();

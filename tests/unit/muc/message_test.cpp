@@ -36,7 +36,7 @@ TEST(Groupchat, ReflectedToEveryoneIncludingSenderWithIds) {
     ids[i] = strip_stanza_id(out[i]);
   EXPECT_EQ(ids[0], ids[1]);
   EXPECT_EQ(ids[0].size(), 36u);
-  EXPECT_EQ(ids[0][14], '7');  // UUIDv7: time-ordered (server/muc/ids.hpp)
+  EXPECT_EQ(ids[0][14], '7');  // UUIDv7: time-ordered (server/core/uuid.hpp)
   const std::string rest =
       "' id='c1' from='p1@rooms.example.com/Alice'><body>Hello</body>"
       "<origin-id xmlns='urn:xmpp:sid:0' id='o1'/>"

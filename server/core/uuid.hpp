@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// UUIDs the service mints: XEP-0359 stanza-ids (UUIDv7, by the MUC core and by plugins for the
+// stanzas they originate) and other ids (UUIDv4). Random bits come from OpenSSL's generator.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace salon {
+
+// A random RFC 4122 version 4 UUID in its canonical lowercase form.
+std::string uuid4();
+
+// An RFC 9562 version 7 UUID: milliseconds since the epoch, then the microseconds within that
+// millisecond (the "increased clock precision" of RFC 9562 §6.2, method 3), then 62 random
+// bits. Stanza-ids minted in order sort in order, so an archive's unique index on them grows
+// at its right edge instead of taking each insert at a random page; 62 random bits keep them
+// unguessable.
+std::string uuid7(std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+
+}  // namespace salon
