@@ -14,7 +14,7 @@ ON CONFLICT (jid_local) DO NOTHING;
 -- reorder the rows and an ORDER BY would sort 10 million of them).
 SELECT array_agg(id ORDER BY id) AS ids FROM rooms WHERE jid_local LIKE 'bench-archive-%' \gset room_
 
--- One statement: ids in time order; n = global sequence, room = n % rooms. Stanza-ids are
+-- One statement: ids in time order; g = global sequence, room = g % rooms. Stanza-ids are
 -- UUIDv7 as salond mints them (server/core/uuid.hpp): the message's milliseconds, then random.
 INSERT INTO archive (room_id, stanza_id, ts, kind, nick, sender_jid, occupant_id, msg_id, body,
                      stanza)
