@@ -42,6 +42,6 @@ CROSS JOIN LATERAL (
 ANALYZE archive;
 SELECT count(*) AS messages, pg_size_pretty(pg_total_relation_size('archive')) AS size FROM archive;
 
-INSERT INTO archive_counts (room_id, messages)
-SELECT room_id, count(*) FROM archive GROUP BY room_id
-ON CONFLICT (room_id) DO UPDATE SET messages = excluded.messages;
+INSERT INTO archive_counts (room_id, messages, upto)
+SELECT room_id, count(*), max(id) FROM archive GROUP BY room_id
+ON CONFLICT (room_id) DO UPDATE SET messages = excluded.messages, upto = excluded.upto;

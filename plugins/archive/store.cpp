@@ -6,8 +6,9 @@
 #include <pqxx/tablewriter>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <iterator>
-#include <map>
 #include <unordered_set>
 
 #include "core/xml_parse.hpp"
@@ -47,25 +48,39 @@ private:
 // sees either the room or its deletion, never lands rows for a room deleted meanwhile.
 constexpr const char* kLockRooms = "SELECT pg_advisory_xact_lock_shared(126862268263937)";
 
+// Serialises folding recent rows into archive_counts with purges (schemas/005): a fold must
+// not count rows that a purge in flight is deleting above the watermark.
+constexpr const char* kLockCounts = "SELECT pg_advisory_xact_lock(126862268263938)";
+
 // Replayed spool rows may be stored already (the spool is replayed from its last confirmed
-// point): ON CONFLICT (stanza_id) makes that harmless; only rows inserted count.
+// point): ON CONFLICT (stanza_id) makes that harmless.
 constexpr const char* kInsertReplayed =
-    "WITH ins AS (INSERT INTO archive (room_id, stanza_id, ts, kind, nick, sender_jid, "
+    "INSERT INTO archive (room_id, stanza_id, ts, kind, nick, sender_jid, "
     "occupant_id, msg_id, body, stanza, replaces) "
     "SELECT r, s, t, k, n, j, o, m, b, x, p FROM unnest($1::bigint[], $2::text[], "
     "$3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], "
     "$10::text[], $11::text[]) WITH ORDINALITY AS u(r, s, t, k, n, j, o, m, b, x, p, ord) "
     "WHERE EXISTS (SELECT 1 FROM rooms WHERE rooms.id = u.r) "  // deleted meanwhile: dropped
     "ORDER BY ord "
-    "ON CONFLICT (stanza_id) DO NOTHING RETURNING room_id) "
-    "INSERT INTO archive_counts (room_id, messages) "
-    "SELECT room_id, count(*) FROM ins GROUP BY room_id "
-    "ON CONFLICT (room_id) DO UPDATE SET messages = archive_counts.messages + excluded.messages";
+    "ON CONFLICT (stanza_id) DO NOTHING";
 
-constexpr const char* kCount =
-    "INSERT INTO archive_counts (room_id, messages) "
-    "SELECT * FROM unnest($1::bigint[], $2::bigint[]) "
-    "ON CONFLICT (room_id) DO UPDATE SET messages = archive_counts.messages + excluded.messages";
+// Moves each room's rows above its watermark into its count. Only the writer inserts into
+// archive, one transaction after the other, so a row not yet committed has a higher id than
+// every committed one: nothing above the new watermark can turn up later below it.
+constexpr const char* kFold =
+    "INSERT INTO archive_counts (room_id, messages, upto) "
+    "SELECT r.id, d.n, d.m FROM rooms r LEFT JOIN archive_counts c ON c.room_id = r.id "
+    "CROSS JOIN LATERAL (SELECT count(*) AS n, max(a.id) AS m FROM archive a "
+    "WHERE a.room_id = r.id AND a.id > coalesce(c.upto, 0)) d "
+    "WHERE r.id = ANY($1::bigint[]) AND d.n > 0 "
+    "ON CONFLICT (room_id) DO UPDATE "
+    "SET messages = archive_counts.messages + excluded.messages, upto = excluded.upto";
+
+// A room's message count: folded rows plus the rows above the watermark.
+constexpr const char* kRoomCount =
+    "SELECT coalesce(c.messages, 0) + (SELECT count(*) FROM archive a "
+    "WHERE a.room_id = $1 AND a.id > coalesce(c.upto, 0)) "
+    "FROM (SELECT $1::bigint AS room_id) r LEFT JOIN archive_counts c USING (room_id)";
 
 // A correction points at the newest earlier message of the same sender with that id.
 constexpr const char* kLinkCorrection =
@@ -164,8 +179,9 @@ public:
     sep();
     std::size_t start = 0;
     for (std::size_t i = 0; i < v.size(); ++i) {
+      i = plain_prefix(v, i);
+      if (i == v.size()) break;
       const char c = v[i];
-      if (static_cast<unsigned char>(c) >= 0x20 && c != '\\') continue;
       line_.append(v, start, i - start);
       line_ += '\\';
       switch (c) {
@@ -193,6 +209,26 @@ public:
   }
 
 private:
+  // From `i`, the first index of v that needs escaping (or v.size()), eight bytes at a time:
+  // a word is skipped when none of its bytes is below 0x20 or a backslash. Stanzas rarely
+  // hold either, and the per-character loop was most of the writer thread's own CPU.
+  static std::size_t plain_prefix(std::string_view v, std::size_t i) {
+    constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    for (; i + 8 <= v.size(); i += 8) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, v.data() + i, 8);
+      const std::uint64_t below_space = (w - 0x20 * ones) & ~w & highs;
+      const std::uint64_t b = w ^ (0x5C * ones);  // a backslash byte becomes zero
+      const std::uint64_t backslash = (b - ones) & ~b & highs;
+      if (below_space | backslash) break;
+    }
+    for (; i < v.size(); ++i) {
+      const auto c = static_cast<unsigned char>(v[i]);
+      if (c < 0x20 || c == '\\') break;
+    }
+    return i;
+  }
+
   void sep() {
     if (!first_) line_ += '\t';
     first_ = false;
@@ -205,7 +241,6 @@ private:
 // cheapest way into PostgreSQL (no statement per row, no conflict check, no array parsing).
 void copy_live(pqxx::dbtransaction& tx, const std::vector<Row>& rows) {
   const auto rooms = existing_rooms(tx, rows);
-  std::map<std::int64_t, std::int64_t> counts;
   // tablewriter is deprecated in favour of stream_to, but only it takes a preformatted line.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
@@ -217,7 +252,6 @@ void copy_live(pqxx::dbtransaction& tx, const std::vector<Row>& rows) {
   CopyLine line;
   for (const Row& r : rows) {
     if (!rooms.contains(r.room_id)) continue;  // deleted meanwhile: its archive went with it
-    ++counts[r.room_id];
     line.clear();
     line.field(std::to_string(r.room_id)).field(r.stanza_id).field(format_stamp(r.ts_us));
     line.field(to_string(r.kind)).field(r.nick).field(r.sender_jid).field(r.occupant_id);
@@ -226,13 +260,6 @@ void copy_live(pqxx::dbtransaction& tx, const std::vector<Row>& rows) {
     out.write_raw_line(line.str());
   }
   out.complete();
-  if (counts.empty()) return;
-  ArrayText room, n;
-  for (const auto& [id, count] : counts) {
-    room.add(std::to_string(id));
-    n.add(std::to_string(count));
-  }
-  tx.exec_params0(kCount, room.done(), n.done());
 }
 
 }  // namespace
@@ -257,7 +284,8 @@ bool unfiltered(const MamQuery& q) {
 }
 
 // RSM <count/> and the <first index/>. The whole room (the usual query) takes its count from
-// archive_counts instead of counting the room's rows; its last page's index follows from it.
+// archive_counts plus the rows not folded into it yet (kRoomCount) instead of counting all
+// the room's rows; its last page's index follows from it.
 void count_page(pqxx::transaction_base& tx, const MamQuery& q, const Bounds& b,
                 std::int64_t room_id, Page& page) {
   const std::int64_t first = page.items.empty() ? 0 : page.items.front().id;
@@ -272,11 +300,7 @@ void count_page(pqxx::transaction_base& tx, const MamQuery& q, const Bounds& b,
     page.first_index = c[1].as<std::int64_t>();
     return;
   }
-  page.count = tx.exec_params1(
-                     "SELECT coalesce((SELECT messages FROM archive_counts "
-                     "WHERE room_id = $1), 0)",
-                     room_id)[0]
-                   .as<std::int64_t>();
+  page.count = tx.exec_params1(kRoomCount, room_id)[0].as<std::int64_t>();
   const auto n = static_cast<std::int64_t>(page.items.size());
   if (page.items.empty())
     page.first_index = 0;
@@ -327,18 +351,31 @@ Page run_query(pqxx::connection_base& conn, const MamQuery& q, std::int64_t room
 
 std::int64_t delete_batch(pqxx::transaction_base& tx, std::int64_t room_id, std::int64_t days,
                           std::int64_t limit) {
-  // Data-modifying CTEs all run, referenced or not: the count follows the delete.
+  tx.exec(kLockCounts);  // before the DELETE, whose snapshot must see any fold committed
+  // Data-modifying CTEs all run, referenced or not: the count follows the delete. Rows above
+  // the room's watermark were never counted in archive_counts.
   return tx
       .exec_params1(
           "WITH del AS (DELETE FROM archive WHERE room_id = $1 AND id IN (SELECT id FROM archive "
           "WHERE room_id = $1 AND ($2::integer = 0 OR ts < now() - make_interval(days => "
-          "$2::integer)) ORDER BY id LIMIT $3) RETURNING 1), "
+          "$2::integer)) ORDER BY id LIMIT $3) RETURNING id), "
           "n AS (SELECT count(*) AS c FROM del), "
-          "upd AS (UPDATE archive_counts SET messages = messages - (SELECT c FROM n) "
-          "WHERE room_id = $1) "
+          "upd AS (UPDATE archive_counts c SET messages = c.messages - "
+          "(SELECT count(*) FROM del WHERE del.id <= c.upto) WHERE c.room_id = $1) "
           "SELECT c FROM n",
           room_id, days, limit)[0]
       .as<std::int64_t>();
+}
+
+void fold_counts(pqxx::connection_base& conn, const std::vector<std::int64_t>& room_ids) {
+  if (room_ids.empty()) return;
+  ArrayText ids;
+  for (const std::int64_t id : room_ids)
+    ids.add(std::to_string(id));
+  pqxx::work tx(conn, "archive_fold");
+  tx.exec(kLockCounts);
+  tx.exec_params0(kFold, ids.done());
+  tx.commit();
 }
 
 Metadata read_metadata(pqxx::connection_base& conn, std::int64_t room_id) {

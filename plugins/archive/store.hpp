@@ -35,14 +35,20 @@ struct Row {
 enum class Source { live, replayed };
 
 // Inserts `rows` in order — live ones by COPY, replayed ones with ON CONFLICT (stanza_id) DO
-// NOTHING — keeps archive_counts right, then links corrections and tombstones retracted
+// NOTHING — then links corrections and tombstones retracted
 // messages. Rows of rooms that no longer exist are dropped.
 void insert_rows(pqxx::dbtransaction& tx, const std::vector<Row>& rows, Source source);
 
 // Deletes up to `limit` of a room's oldest rows — only those older than `days` when it is not
-// 0 — and keeps archive_counts right, in the caller's transaction. Returns how many.
+// 0 — and keeps archive_counts right, in the caller's transaction (READ COMMITTED: the
+// statements after its lock must see a fold committed meanwhile). Returns how many.
 std::int64_t delete_batch(pqxx::transaction_base& tx, std::int64_t room_id, std::int64_t days,
                           std::int64_t limit);
+
+// Folds the rooms' rows stored since their last fold into archive_counts (schemas/005), in a
+// transaction of its own. The writer does not count rows: this keeps a MAM count's scan of
+// the unfolded rows short.
+void fold_counts(pqxx::connection_base& conn, const std::vector<std::int64_t>& room_ids);
 
 // A stored message ready to be forwarded (MAM) or replayed (history).
 struct Item {

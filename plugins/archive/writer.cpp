@@ -31,6 +31,7 @@ Writer::Writer(boost::asio::io_context& loop, db::Database& db, Metrics& m,
     : loop_(loop),
       db_(db),
       spool_(std::move(spool)),
+      folder_(loop, db),
       retry_(loop),
       batch_size_(m.histogram("salon_archive_batch_size", "Messages per archive batch (one COMMIT)",
                               {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000})),
@@ -114,6 +115,7 @@ void Writer::inserted(Rows rows, HoldsPtr holds, bool ok, const std::string& err
   batch_size_.observe(static_cast<double>(rows->size()));
   if (ok) {
     archived_.inc(rows->size());
+    stored(*rows);
     // The next batch goes to PostgreSQL first: releasing this one broadcasts every message in
     // it, milliseconds of loop time that the database would otherwise sit idle through.
     busy_ = false;
@@ -172,6 +174,7 @@ void Writer::replay() {
       if (life.expired()) return;
       if (!ok) return replay_failed(err);
       archived_.inc(batch->size());
+      stored(*batch);
       spool_->consumed(end, [this, life](std::string e) {
         if (life.expired()) return;
         if (!e.empty()) return replay_failed(e);
@@ -186,6 +189,11 @@ void Writer::replay_failed(const std::string& error) {
   log::debug("archive", "spool replay postponed: {}", error);
   next_replay_ = Clock::now() + kReplayRetry;
   idle();
+}
+
+void Writer::stored(const std::vector<Row>& rows) {
+  for (const Row& r : rows)
+    folder_.stored(r.room_id);
 }
 
 void Writer::settle(Holds& holds, bool ok) {

@@ -17,6 +17,7 @@
 #include <optional>
 #include <vector>
 
+#include "fold.hpp"
 #include "plugin/plugin.hpp"
 #include "spool.hpp"
 #include "store.hpp"
@@ -63,10 +64,12 @@ private:
   void replay_failed(const std::string& error);
   void idle();
   static void settle(Holds& holds, bool ok);
+  void stored(const std::vector<Row>& rows);
 
   boost::asio::io_context& loop_;
   db::Database& db_;
   std::unique_ptr<Spool> spool_;
+  CountFolder folder_;
   boost::asio::steady_timer retry_;
   Histogram& batch_size_;
   Histogram& commit_seconds_;

@@ -8,6 +8,7 @@
 
 #include <cctype>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "core/jid.hpp"
@@ -81,9 +82,18 @@ std::optional<Jid> Jid::from_parts(std::string_view local, std::string_view doma
   return Jid(std::move(l), std::move(d), std::move(r));
 }
 
+namespace {
+// Looks up a string_view without building a std::string (an allocation per lookup: JIDs are
+// parsed several times per stanza, the cache answers nearly all of them).
+struct ViewHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+}  // namespace
+
 std::optional<Jid> Jid::parse(std::string_view s) {
-  thread_local std::unordered_map<std::string, std::optional<Jid>> cache;
-  if (auto it = cache.find(std::string(s)); it != cache.end()) return it->second;
+  thread_local std::unordered_map<std::string, std::optional<Jid>, ViewHash, std::equal_to<>> cache;
+  if (auto it = cache.find(s); it != cache.end()) return it->second;
   auto parsed = parse_uncached(s);
   if (cache.size() >= kCacheLimit) cache.clear();
   cache.emplace(std::string(s), parsed);
