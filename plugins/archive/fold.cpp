@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "fold.hpp"
 
+#include <chrono>
+
 #include "core/log.hpp"
 #include "db/database.hpp"
 #include "store.hpp"
@@ -8,11 +10,10 @@
 namespace salon::archive {
 namespace {
 constexpr std::size_t kRoomsPerFold = 100;
+constexpr auto kInterval = std::chrono::seconds(1);
 }  // namespace
 
-CountFolder::CountFolder(boost::asio::io_context& loop, db::Database& db,
-                         std::chrono::milliseconds interval)
-    : db_(db), timer_(loop), interval_(interval) {}
+CountFolder::CountFolder(boost::asio::io_context& loop, db::Database& db) : db_(db), timer_(loop) {}
 
 CountFolder::~CountFolder() {
   timer_.cancel();
@@ -26,7 +27,7 @@ void CountFolder::stored(std::int64_t room_id) {
 void CountFolder::arm() {
   if (armed_ || folding_ || order_.empty()) return;
   armed_ = true;
-  timer_.expires_after(interval_);
+  timer_.expires_after(kInterval);
   timer_.async_wait([this, life = std::weak_ptr<int>(alive_)](boost::system::error_code ec) {
     if (ec || life.expired()) return;
     armed_ = false;

@@ -10,7 +10,6 @@
 
 #include <boost/asio/steady_timer.hpp>
 
-#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -25,8 +24,7 @@ namespace salon::archive {
 
 class CountFolder {
 public:
-  CountFolder(boost::asio::io_context& loop, db::Database& db,
-              std::chrono::milliseconds interval = std::chrono::seconds(1));
+  CountFolder(boost::asio::io_context& loop, db::Database& db);
   ~CountFolder();
   CountFolder(const CountFolder&) = delete;
   CountFolder& operator=(const CountFolder&) = delete;
@@ -40,7 +38,6 @@ private:
 
   db::Database& db_;
   boost::asio::steady_timer timer_;
-  std::chrono::milliseconds interval_;
   std::unordered_set<std::int64_t> waiting_;  // rooms with rows not folded yet
   std::deque<std::int64_t> order_;            // the same rooms, first stored first
   bool armed_ = false;
