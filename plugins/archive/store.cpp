@@ -76,6 +76,28 @@ constexpr const char* kFold =
     "ON CONFLICT (room_id) DO UPDATE "
     "SET messages = archive_counts.messages + excluded.messages, upto = excluded.upto";
 
+// The writer's tallies (store.hpp, Tally). A claim holds while nothing moved the watermark
+// past `after`: then the rows between the watermark and `after` (normally none: an index
+// probe) plus the tallied rows are what the room gained. Otherwise count up to `upto`.
+constexpr const char* kFoldTallies =
+    "INSERT INTO archive_counts (room_id, messages, upto) "
+    "SELECT t.r, CASE WHEN coalesce(c.upto, 0) <= t.a THEN t.n + "
+    "(SELECT count(*) FROM archive x WHERE x.room_id = t.r "
+    "AND x.id > coalesce(c.upto, 0) AND x.id <= t.a) "
+    "ELSE (SELECT count(*) FROM archive x WHERE x.room_id = t.r "
+    "AND x.id > coalesce(c.upto, 0) AND x.id <= t.u) END, "
+    "greatest(coalesce(c.upto, 0), t.u) "
+    "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) AS t(r, n, a, u) "
+    "JOIN rooms ON rooms.id = t.r LEFT JOIN archive_counts c ON c.room_id = t.r "
+    "ON CONFLICT (room_id) DO UPDATE "
+    "SET messages = archive_counts.messages + excluded.messages, upto = excluded.upto";
+
+// Read after a batch's inserts: nextval() is not rolled back and only the writer calls it,
+// so this is the highest id the batch can have used. NULL before the first row ever.
+constexpr const char* kLastArchiveId =
+    "SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('archive', 'id')::regclass), "
+    "0)";
+
 // A room's message count: folded rows plus the rows above the watermark.
 constexpr const char* kRoomCount =
     "SELECT coalesce(c.messages, 0) + (SELECT count(*) FROM archive a "
@@ -264,7 +286,7 @@ void copy_live(pqxx::dbtransaction& tx, const std::vector<Row>& rows) {
 
 }  // namespace
 
-void insert_rows(pqxx::dbtransaction& tx, const std::vector<Row>& rows, Source source) {
+std::int64_t insert_rows(pqxx::dbtransaction& tx, const std::vector<Row>& rows, Source source) {
   tx.exec(kLockRooms);
   if (source == Source::replayed)
     insert_replayed(tx, rows);
@@ -274,6 +296,7 @@ void insert_rows(pqxx::dbtransaction& tx, const std::vector<Row>& rows, Source s
     if (r.kind == Kind::correction) tx.exec_params0(kLinkCorrection, r.stanza_id);
     if (r.kind == Kind::retraction) tx.exec_params0(kRetract, r.stanza_id, format_stamp(r.ts_us));
   }
+  return tx.exec1(kLastArchiveId)[0].as<std::int64_t>();
 }
 
 namespace {
@@ -351,18 +374,21 @@ Page run_query(pqxx::connection_base& conn, const MamQuery& q, std::int64_t room
 
 std::int64_t delete_batch(pqxx::transaction_base& tx, std::int64_t room_id, std::int64_t days,
                           std::int64_t limit) {
-  tx.exec(kLockCounts);  // before the DELETE, whose snapshot must see any fold committed
-  // Data-modifying CTEs all run, referenced or not: the count follows the delete. Rows above
-  // the room's watermark were never counted in archive_counts.
+  tx.exec(kLockCounts);  // first: the statements after it must see any fold committed
+  // Folded first, so that every row deleted is counted: the writer's tallies claim rows above
+  // the watermark as not deleted (kFoldTallies). Data-modifying CTEs all run, referenced or
+  // not: the count follows the delete.
+  tx.exec_params0(kFold, "{" + std::to_string(room_id) + "}");
   return tx
       .exec_params1(
           "WITH del AS (DELETE FROM archive WHERE room_id = $1 AND id IN (SELECT id FROM archive "
-          "WHERE room_id = $1 AND ($2::integer = 0 OR ts < now() - make_interval(days => "
-          "$2::integer)) ORDER BY id LIMIT $3) RETURNING id), "
-          "n AS (SELECT count(*) AS c FROM del), "
-          "upd AS (UPDATE archive_counts c SET messages = c.messages - "
-          "(SELECT count(*) FROM del WHERE del.id <= c.upto) WHERE c.room_id = $1) "
-          "SELECT c FROM n",
+          "WHERE room_id = $1 AND id <= (SELECT upto FROM archive_counts WHERE room_id = $1) "
+          "AND ($2::integer = 0 OR ts < now() - make_interval(days => $2::integer)) "
+          "ORDER BY id LIMIT $3) RETURNING id), "
+          "n AS (SELECT count(*) AS k FROM del), "
+          "upd AS (UPDATE archive_counts SET messages = messages - (SELECT k FROM n) "
+          "WHERE room_id = $1) "
+          "SELECT k FROM n",
           room_id, days, limit)[0]
       .as<std::int64_t>();
 }
@@ -375,6 +401,21 @@ void fold_counts(pqxx::connection_base& conn, const std::vector<std::int64_t>& r
   pqxx::work tx(conn, "archive_fold");
   tx.exec(kLockCounts);
   tx.exec_params0(kFold, ids.done());
+  tx.commit();
+}
+
+void fold_tallies(pqxx::connection_base& conn, const Tallies& tallies) {
+  if (tallies.empty()) return;
+  ArrayText room, rows, after, upto;
+  for (const auto& [id, t] : tallies) {
+    room.add(std::to_string(id));
+    rows.add(std::to_string(t.rows));
+    after.add(std::to_string(t.after));
+    upto.add(std::to_string(t.upto));
+  }
+  pqxx::work tx(conn, "archive_fold_tallies");
+  tx.exec(kLockCounts);
+  tx.exec_params0(kFoldTallies, room.done(), rows.done(), after.done(), upto.done());
   tx.commit();
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <pqxx/types>
@@ -35,20 +36,42 @@ struct Row {
 enum class Source { live, replayed };
 
 // Inserts `rows` in order — live ones by COPY, replayed ones with ON CONFLICT (stanza_id) DO
-// NOTHING — then links corrections and tombstones retracted
-// messages. Rows of rooms that no longer exist are dropped.
-void insert_rows(pqxx::dbtransaction& tx, const std::vector<Row>& rows, Source source);
+// NOTHING — then links corrections and tombstones retracted messages. Rows of rooms that no
+// longer exist are dropped. Returns the archive id sequence's last value: every row the batch
+// inserted has an id above the previous batch's value and at most this one (only the writer
+// inserts, one batch after the other).
+std::int64_t insert_rows(pqxx::dbtransaction& tx, const std::vector<Row>& rows, Source source);
 
 // Deletes up to `limit` of a room's oldest rows — only those older than `days` when it is not
 // 0 — and keeps archive_counts right, in the caller's transaction (READ COMMITTED: the
-// statements after its lock must see a fold committed meanwhile). Returns how many.
+// statements after its lock must see a fold committed meanwhile). It first folds the room's
+// rows into its count and then deletes only rows at or below the new watermark: rows
+// committed after that are newer than the purge and stay. Returns how many it deleted.
 std::int64_t delete_batch(pqxx::transaction_base& tx, std::int64_t room_id, std::int64_t days,
                           std::int64_t limit);
 
-// Folds the rooms' rows stored since their last fold into archive_counts (schemas/005), in a
-// transaction of its own. The writer does not count rows: this keeps a MAM count's scan of
-// the unfolded rows short.
+// Folds the rooms' rows above their watermark into archive_counts (schemas/005) by counting
+// them in the table, in a transaction of its own. For purges and tests: the writer's own
+// tallies (below) fold without reading the rows.
 void fold_counts(pqxx::connection_base& conn, const std::vector<std::int64_t>& room_ids);
+
+// What the writer committed for one room since the room's last fold. With after >= 0 it
+// claims: every row of the room with after < id <= upto was committed by this writer and is
+// one of `rows`. after < 0 claims nothing but upto (replayed spool rows, which may have been
+// stored already; rows of the first batch after a start or a failed batch).
+struct Tally {
+  std::int64_t rows = 0;
+  std::int64_t after = -1;
+  std::int64_t upto = 0;
+};
+using Tallies = std::unordered_map<std::int64_t, Tally>;  // by room id
+
+// Folds tallies into archive_counts in a transaction of its own. A claim that still holds
+// (the room's watermark <= after) adds `rows` plus the room's rows between the watermark and
+// `after` — an index probe that finds none unless an earlier process left rows unfolded; a
+// claim overtaken by a purge, or no claim, counts the rows up to `upto` in the table.
+// Either way the watermark becomes upto. Rooms deleted meanwhile are skipped.
+void fold_tallies(pqxx::connection_base& conn, const Tallies& tallies);
 
 // A stored message ready to be forwarded (MAM) or replayed (history).
 struct Item {

@@ -31,7 +31,9 @@ Writer::Writer(boost::asio::io_context& loop, db::Database& db, Metrics& m,
     : loop_(loop),
       db_(db),
       spool_(std::move(spool)),
-      folder_(loop, db),
+      folder_(loop, db,
+              m.counter("salon_archive_fold_failures_total",
+                        "Folds of message counts into archive_counts that failed (retried)")),
       retry_(loop),
       batch_size_(m.histogram("salon_archive_batch_size", "Messages per archive batch (one COMMIT)",
                               {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000})),
@@ -99,29 +101,34 @@ void Writer::idle() {
 
 void Writer::insert(Rows rows, HoldsPtr holds) {
   const auto t0 = Clock::now();
+  // Written on the database thread before `done` is posted to the loop.
+  auto last_id = std::make_shared<std::int64_t>(-1);
   db::WriteJob job;
-  job.run = [rows](pqxx::dbtransaction& tx) { insert_rows(tx, *rows, Source::live); };
-  job.done = [this, life = std::weak_ptr<int>(alive_), rows, holds, t0](bool ok,
-                                                                        std::string error) {
+  job.run = [rows, last_id](pqxx::dbtransaction& tx) {
+    *last_id = insert_rows(tx, *rows, Source::live);
+  };
+  job.done = [this, life = std::weak_ptr<int>(alive_), rows, holds, last_id, t0](
+                 bool ok, std::string error) {
     if (life.expired()) return settle(*holds, ok);  // shutdown: committed rows may go out
-    inserted(rows, holds, ok, error, t0);
+    inserted(rows, holds, ok, error, *last_id, t0);
   };
   db_.write(std::move(job));
 }
 
 void Writer::inserted(Rows rows, HoldsPtr holds, bool ok, const std::string& error,
-                      Clock::time_point t0) {
+                      std::int64_t last_id, Clock::time_point t0) {
   commit_seconds_.observe(std::chrono::duration<double>(Clock::now() - t0).count());
   batch_size_.observe(static_cast<double>(rows->size()));
   if (ok) {
     archived_.inc(rows->size());
-    stored(*rows);
+    stored(*rows, last_id, Source::live);
     // The next batch goes to PostgreSQL first: releasing this one broadcasts every message in
     // it, milliseconds of loop time that the database would otherwise sit idle through.
     busy_ = false;
     pump();
     return settle(*holds, true);
   }
+  unsure();
   if (spool_ && unreachable(error)) {
     log::warn("archive", "PostgreSQL unreachable ({}): spooling to {}", error,
               spool_->path().string());
@@ -168,13 +175,19 @@ void Writer::replay() {
     }
     oldest_spooled_us_ = rows.front().ts_us;
     auto batch = std::make_shared<const std::vector<Row>>(std::move(rows));
+    auto last_id = std::make_shared<std::int64_t>(-1);
     db::WriteJob job;
-    job.run = [batch](pqxx::dbtransaction& tx) { insert_rows(tx, *batch, Source::replayed); };
-    job.done = [this, life, batch, end](bool ok, std::string err) {
+    job.run = [batch, last_id](pqxx::dbtransaction& tx) {
+      *last_id = insert_rows(tx, *batch, Source::replayed);
+    };
+    job.done = [this, life, batch, last_id, end](bool ok, std::string err) {
       if (life.expired()) return;
-      if (!ok) return replay_failed(err);
+      if (!ok) {
+        unsure();
+        return replay_failed(err);
+      }
       archived_.inc(batch->size());
-      stored(*batch);
+      stored(*batch, *last_id, Source::replayed);
       spool_->consumed(end, [this, life](std::string e) {
         if (life.expired()) return;
         if (!e.empty()) return replay_failed(e);
@@ -191,9 +204,16 @@ void Writer::replay_failed(const std::string& error) {
   idle();
 }
 
-void Writer::stored(const std::vector<Row>& rows) {
-  for (const Row& r : rows)
-    folder_.stored(r.room_id);
+// Replayed rows may have been stored before (ON CONFLICT DO NOTHING skipped them): the folder
+// gets no claim about how many of them the range holds.
+void Writer::stored(const std::vector<Row>& rows, std::int64_t last_id, Source source) {
+  folder_.committed(rows, source == Source::live ? last_id_ : -1, last_id);
+  last_id_ = last_id;
+}
+
+void Writer::unsure() {
+  last_id_ = -1;
+  folder_.failed();
 }
 
 void Writer::settle(Holds& holds, bool ok) {

@@ -57,14 +57,15 @@ private:
 
   void pump();
   void insert(Rows rows, HoldsPtr holds);
-  void inserted(Rows rows, HoldsPtr holds, bool ok, const std::string& error,
+  void inserted(Rows rows, HoldsPtr holds, bool ok, const std::string& error, std::int64_t last_id,
                 std::chrono::steady_clock::time_point t0);
   void spool(Rows rows, HoldsPtr holds);
   void replay();
   void replay_failed(const std::string& error);
   void idle();
   static void settle(Holds& holds, bool ok);
-  void stored(const std::vector<Row>& rows);
+  void stored(const std::vector<Row>& rows, std::int64_t last_id, Source source);
+  void unsure();
 
   boost::asio::io_context& loop_;
   db::Database& db_;
@@ -82,6 +83,9 @@ private:
   bool spooling_ = false;  // the spool holds rows not yet in PostgreSQL
   std::chrono::steady_clock::time_point next_replay_{};
   std::optional<std::int64_t> oldest_spooled_us_;
+  // The archive id sequence after the last batch known to be committed; -1 when unknown (at
+  // start, or after a batch whose outcome is not known): see CountFolder.
+  std::int64_t last_id_ = -1;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

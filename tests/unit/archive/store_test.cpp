@@ -13,6 +13,7 @@
 #include "../db/pg_env.hpp"
 #include "core/xml_parse.hpp"
 #include "db/migrations.hpp"
+#include "fold.hpp"
 #include "store.hpp"
 
 namespace salon::archive {
@@ -49,10 +50,18 @@ protected:
     return r;
   }
 
-  void insert(const std::vector<Row>& rows, Source source = Source::live) {
+  // As the writer runs a batch; returns what insert_rows returns (the last archive id).
+  std::int64_t insert(const std::vector<Row>& rows, Source source = Source::live) {
     pqxx::work tx(*conn_);
-    insert_rows(tx, rows, source);
+    const std::int64_t last = insert_rows(tx, rows, source);
     tx.commit();
+    return last;
+  }
+
+  [[nodiscard]] std::string counted() const {
+    return scalar(
+        "SELECT messages || '/' || (upto = (SELECT max(id) FROM archive)) "
+        "FROM archive_counts");
   }
 
   // As the MAM handler runs it: page size from RSM <max/> (default 50, cap 250).
@@ -249,9 +258,9 @@ TEST_F(ArchiveStore, DeleteBatchKeepsTheCount) {
   insert({row("t0", "x", kT0 + 10), row("t1", "x", kT0 + 11), row("t2", "x", kT0 + 12)});
   EXPECT_EQ(query("<set xmlns='http://jabber.org/protocol/rsm'><before/></set>").count, 5);
   pqxx::work across(*conn_);
-  EXPECT_EQ(delete_batch(across, room_, 0, 3), 3);  // s5, s6 (folded) and t0 (not yet)
+  EXPECT_EQ(delete_batch(across, room_, 0, 3), 3);  // s5, s6 (folded) and t0 (folded by it)
   across.commit();
-  EXPECT_EQ(scalar("SELECT messages FROM archive_counts"), "0");
+  EXPECT_EQ(scalar("SELECT messages FROM archive_counts"), "2");
   p = query("<set xmlns='http://jabber.org/protocol/rsm'><max>1</max><before/></set>");
   EXPECT_EQ(p.count, 2);
   EXPECT_EQ(p.first_index, 1);
@@ -277,14 +286,79 @@ TEST_F(ArchiveStore, FoldCountsEachRowOnce) {
   EXPECT_EQ(query("<set xmlns='http://jabber.org/protocol/rsm'><max>0</max></set>").count, 4);
 }
 
+// The writer's tallies, batch by batch as Writer reports them to CountFolder: the first batch
+// after a start claims nothing (counted in the table), later ones are trusted without reading
+// their rows, and rows an earlier process left unfolded are found by the probe below a claim.
+TEST_F(ArchiveStore, FoldTalliesKeepsCountsExact) {
+  const std::int64_t left_unfolded = insert({row("a", "1", kT0), row("b", "2", kT0 + 1)});
+  Tallies t;
+  const std::int64_t first = insert({row("c", "3", kT0 + 2)});
+  tally(t, {row("c", "3", kT0 + 2)}, -1, first);
+  const std::vector<Row> second{row("d", "4", kT0 + 3), row("e", "5", kT0 + 4)};
+  const std::int64_t last = insert(second);
+  tally(t, second, first, last);
+  fold_tallies(*conn_, t);
+  EXPECT_EQ(counted(), "5/true");
+  fold_tallies(*conn_, t);  // a retried fold adds nothing: its claims now lie below the mark
+  EXPECT_EQ(counted(), "5/true");
+
+  // A room deleted meanwhile is skipped, and one with rows not seen by this process (spool
+  // replays) is counted in the table.
+  t = {{424242, Tally{.rows = 3, .after = last, .upto = last + 3}}};
+  const std::int64_t replayed =
+      insert({row("e", "5", kT0 + 4), row("f", "6", kT0 + 5)}, Source::replayed);
+  tally(t, {row("e", "5", kT0 + 4), row("f", "6", kT0 + 5)}, -1, replayed);
+  fold_tallies(*conn_, t);
+  EXPECT_EQ(counted(), "6/true");
+
+  // A claim is trusted, not checked: the fast path reads no rows (this one claims 9 rows of
+  // a range that holds 1, which the writer never does).
+  t.clear();
+  const std::vector<Row> third{row("g", "7", kT0 + 6)};
+  tally(t, third, replayed, insert(third));
+  t.at(room_).rows = 9;
+  fold_tallies(*conn_, t);
+  EXPECT_EQ(scalar("SELECT messages FROM archive_counts"), "15");
+  EXPECT_GT(left_unfolded, 0);
+}
+
+// A purge between a batch and the fold of its tally: the purge folds the room first, so the
+// tally's claim is overtaken and its fold counts what is left in the table instead of adding
+// rows that are gone. (The purge deletes only up to the watermark its fold set: a row
+// committed between the two statements is newer than the purge, stays, and is counted.)
+TEST_F(ArchiveStore, APurgeOvertakesTheTalliesItDeletes) {
+  const std::int64_t before = insert({row("a", "1", kT0)});
+  Tallies t;
+  const std::vector<Row> batch{row("b", "2", kT0 + 1), row("c", "3", kT0 + 2)};
+  tally(t, batch, before, insert(batch));
+  pqxx::work purge(*conn_);
+  EXPECT_EQ(delete_batch(purge, room_, 0, 100), 3);
+  purge.commit();
+  fold_tallies(*conn_, t);
+  EXPECT_EQ(scalar("SELECT messages FROM archive_counts"), "0");
+  EXPECT_EQ(query("<set xmlns='http://jabber.org/protocol/rsm'><max>0</max></set>").count, 0);
+
+  // The next batch's claim starts at the last one's upto, and holds again.
+  const std::int64_t mark = t.at(room_).upto;
+  t.clear();
+  const std::vector<Row> next{row("d", "4", kT0 + 3)};
+  tally(t, next, mark, insert(next));
+  fold_tallies(*conn_, t);
+  EXPECT_EQ(counted(), "1/true");
+}
+
 // A fold waits for a purge in flight (the counts lock) instead of counting rows it deletes.
 TEST_F(ArchiveStore, AFoldWaitsForThePurgeInFlight) {
-  insert({row("a", "one", kT0), row("b", "two", kT0 + 1), row("c", "three", kT0 + 2)});
+  const std::int64_t last =
+      insert({row("a", "one", kT0), row("b", "two", kT0 + 1), row("c", "three", kT0 + 2)});
   pqxx::work purge(*conn_);
   EXPECT_EQ(delete_batch(purge, room_, 0, 100), 3);
   std::atomic<bool> folded = false;
   std::thread folder([&] {
     pqxx::connection other(conninfo());
+    Tallies t;
+    tally(t, {row("a", "one", kT0), row("b", "two", kT0 + 1), row("c", "three", kT0 + 2)}, 0, last);
+    fold_tallies(other, t);
     fold_counts(other, {room_});
     folded = true;
   });
@@ -292,7 +366,7 @@ TEST_F(ArchiveStore, AFoldWaitsForThePurgeInFlight) {
   EXPECT_FALSE(folded.load());  // blocked behind the purge
   purge.commit();
   folder.join();
-  EXPECT_EQ(scalar("SELECT count(*) FROM archive_counts"), "0");  // nothing left to count
+  EXPECT_EQ(scalar("SELECT messages FROM archive_counts"), "0");  // nothing left to count
   EXPECT_EQ(query("<set xmlns='http://jabber.org/protocol/rsm'><max>0</max></set>").count, 0);
 }
 
