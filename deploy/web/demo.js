@@ -73,8 +73,9 @@ if (!login) showDemoButtons(cfg.demo_accounts);
 window.salonDemo = { cfg, room, jid: login?.jid || null, api: null };
 // Returns a tick (called every second while connected) that rejoins rooms whose join bounced
 // because the component was not reachable yet; see above. A join still pending after 5 s is
-// treated the same way (salond answers a join in milliseconds). Retries stop a minute after
-// the first bounce, leaving Converse's error on screen.
+// treated the same way (salond answers a join in milliseconds), as is a room left in a state
+// no answer will come for. Retries stop a minute after the first bounce, leaving Converse's
+// error on screen.
 function retryBouncedJoins(_converse) {
   const { ROOMSTATUS } = converse;
   const transient = new Set([
@@ -82,6 +83,14 @@ function retryBouncedJoins(_converse) {
     // Converse's text for service-unavailable, which is what an absent component yields.
     _converse.__('This groupchat has reached its maximum number of participants.'),
   ]);
+  // Where a room can rest for good: in it, or refused with a reason shown (a disconnection
+  // with a message is handled above). Any other state lasting 5 s while connected is a join
+  // that got lost: CONNECTING without an answer, or a state Converse shows as an empty pane
+  // (CONNECTED, CLOSING, none; DISCONNECTED without a message). CI once ended with such a pane
+  // after Converse's own reconnection raced the watchdog's login (page errors "reading
+  // 'disconnection_cause'").
+  const settled = new Set([ROOMSTATUS.ENTERED, ROOMSTATUS.NICKNAME_REQUIRED,
+    ROOMSTATUS.PASSWORD_REQUIRED, ROOMSTATUS.DESTROYED, ROOMSTATUS.BANNED]);
   const since = new Map();  // room JID -> { first, last, pendingFrom }
   return () => {
     const now = Date.now();
@@ -89,14 +98,15 @@ function retryBouncedJoins(_converse) {
     for (const muc of rooms) {
       const jid = muc.get('jid');
       const status = muc.session.get('connection_status');
+      const message = muc.session.get('disconnection_message');
       const s = since.get(jid) ?? { first: null, last: 0, pendingFrom: null };
       since.set(jid, s);
-      if (status !== ROOMSTATUS.CONNECTING) s.pendingFrom = null;
+      const waiting = !settled.has(status) && (status !== ROOMSTATUS.DISCONNECTED || !message);
+      if (!waiting) s.pendingFrom = null;
       if (status === ROOMSTATUS.ENTERED) { s.first = null; continue; }
-      const bounced = status === ROOMSTATUS.DISCONNECTED &&
-        transient.has(muc.session.get('disconnection_message'));
-      if (status === ROOMSTATUS.CONNECTING) s.pendingFrom ??= now;
-      const stalled = status === ROOMSTATUS.CONNECTING && now - s.pendingFrom >= 5_000;
+      const bounced = status === ROOMSTATUS.DISCONNECTED && transient.has(message);
+      if (waiting) s.pendingFrom ??= now;
+      const stalled = waiting && now - s.pendingFrom >= 5_000;
       if (!bounced && !stalled) continue;
       s.first ??= now;
       if (now - s.first > 60_000 || now - s.last < 2_000) continue;

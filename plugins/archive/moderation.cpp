@@ -14,14 +14,20 @@ namespace {
 
 constexpr std::string_view kModerate = "urn:xmpp:message-moderate:1";
 
+// `by` names the moderator as the occupants know it (its occupant JID and XEP-0421 id, so
+// clients can say who retracted); an admin acting from outside the room stays unnamed.
 Element notice(const std::string& room_jid, const std::string& id, const std::string& target,
-               const std::string& reason) {
+               const std::string& reason, const std::optional<plugin::OccupantView>& by) {
   Element m("message");
   m.set_attr("type", "groupchat");
   m.set_attr("id", id);
   Element& r = m.add_child("retract", ns::retract);
   r.set_attr("id", target);
-  r.add_child("moderated", kModerate);
+  Element& moderated = r.add_child("moderated", kModerate);
+  if (by) {
+    moderated.set_attr("by", by->occupant_jid.str());
+    moderated.add_child("occupant-id", ns::occupant_id).set_attr("id", by->occupant_id);
+  }
   if (!reason.empty()) r.add_child("reason").set_text(reason);
   m.add_child("body").set_text("A moderator retracted a message" +
                                (reason.empty() ? std::string() : ": " + reason));
@@ -44,6 +50,7 @@ void ArchivePlugin::moderate(const plugin::RoomIq& iq, IqResponder reply) {
   const std::int64_t room_id = iq.room.id;
   const Jid room = iq.room.jid;
   const std::string moderator = iq.from.bare_str();
+  const std::optional<plugin::OccupantView> by = iq.from_occupant;
   auto found = std::make_shared<bool>(false);  // set by the job (last run wins)
   auto responder = std::make_shared<IqResponder>(std::move(reply));
   db::WriteJob job;
@@ -56,7 +63,7 @@ void ArchivePlugin::moderate(const plugin::RoomIq& iq, IqResponder reply) {
                   .empty();
   };
   job.done = [this, life = std::weak_ptr<int>(alive_), found, responder, room, room_id, target,
-              reason, moderator](bool ok, std::string error) {
+              reason, moderator, by](bool ok, std::string error) {
     if (!ok) {
       log::warn("archive", "moderation in {} failed: {}", room.bare_str(), error);
       StanzaError e = errors::internal_server_error("the archive is unavailable");
@@ -74,7 +81,7 @@ void ArchivePlugin::moderate(const plugin::RoomIq& iq, IqResponder reply) {
     row.kind = Kind::retraction;
     row.sender_jid = moderator;
     row.replaces = target;
-    Element m = notice(room.bare_str(), row.stanza_id, target, reason);
+    Element m = notice(room.bare_str(), row.stanza_id, target, reason, by);
     m.set_attr("from", room.bare_str());
     row.stanza = m.xml();
     // Like any message: the occupants see the notice once it is durable.

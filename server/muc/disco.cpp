@@ -105,8 +105,13 @@ void Service::Impl::room_iq(Room& room, const Element& iq, const Jid& from) {
   auto it = room_iq_handlers.find({type, std::string(x)});
   if (it == room_iq_handlers.end()) return reply.error(errors::service_unavailable());
   const plugin::RoomView view = room_view(room);
-  const plugin::RoomIq req{
-      iq, q, view, from, room.affiliation_of(from), room.occupant_by_real(from) != nullptr};
+  const Occupant* occupant = room.occupant_by_real(from);
+  const plugin::RoomIq req{iq,
+                           q,
+                           view,
+                           from,
+                           room.affiliation_of(from),
+                           occupant ? std::optional(occupant_view(room, *occupant)) : std::nullopt};
   try {
     it->second(req, std::move(reply));
   } catch (const std::exception& e) {

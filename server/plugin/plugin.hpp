@@ -135,7 +135,7 @@ struct RoomIq {
   const RoomView& room;
   Jid from;
   Affiliation from_affiliation = Affiliation::none;
-  bool from_is_occupant = false;
+  std::optional<OccupantView> from_occupant;  // the sender's occupant when it is in the room
 };
 using RoomIqHandler = std::function<void(const RoomIq&, IqResponder)>;
 using ServiceIqHandler = std::function<void(const Element& iq, IqResponder)>;

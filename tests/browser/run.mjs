@@ -288,6 +288,26 @@ const TESTS = [
     await t.screenshot(a.page, 'after-client');
   }, 90_000),
 
+  // A join Converse lost track of: the room left in a state no answer will come for, which
+  // Converse shows as an empty pane (seen once after its reconnection raced the page's
+  // watchdog). The page joins it again within seconds, without any user action.
+  test('lost_join_is_retried', async (t) => {
+    const room = await projectRoom();
+    const [a, b] = await enterBoth(t, room);
+    const textarea = b.page.locator(`${muc(room)} textarea.chat-textarea`);
+    for (const status of [0, 8]) {  // ROOMSTATUS.CONNECTED, ROOMSTATUS.CLOSING
+      await b.page.evaluate(async ([jid, s]) => {
+        (await window.salonDemo.api.rooms.get(jid)).session.save('connection_status', s);
+      }, [room, status]);
+      await textarea.waitFor({ state: 'detached', timeout: 5_000 });
+      await t.screenshot(b.page, `lost-${status}`);
+      await waitUsable(b.page, room, 12_000);
+    }
+    await exchange(a, b, room, 'after the lost join', 5_000);
+    await waitOccupants(a.page, room, [NICK.client, NICK.designer], { exact: true, timeout: 5_000 });
+    await t.screenshot(b.page, 'rejoined');
+  }),
+
   test('non_member_sees_error', async (t) => {
     const room = await projectRoom();
     const outsider = await newAccount(env, 'outsider');

@@ -11,8 +11,8 @@ import pytest
 
 from archive_support import (NS_CLIENT, NS_CORRECT, NS_DELAY, NS_MAM, NS_RETRACT, archived, mam, room_sid,
                              say)
-from muc_support import (NS_SID, assert_error, assert_result, body, child, groupchat_with_body,
-                         muc, muc_accounts, subject_message, subject_of)
+from muc_support import (NS_OCCUPANT_ID, NS_SID, assert_error, assert_result, body, child, groupchat_with_body,
+                         muc, muc_accounts, occupant_ids, subject_message, subject_of)
 from lib.xmlutil import NS_DATA, NS_DISCO_INFO
 
 __all__ = ["muc", "muc_accounts"]
@@ -323,8 +323,8 @@ def test_moderator_retracts_anyones_message(muc):
     notice from the room, the archive keeps a tombstone and the notice."""
     a, b, o = muc.new_clients("alice", "bob", "olga")
     room = muc.project((a, "client", "Alice"), (b, "designer", "Bob"), (o, "staff", "Olga"))
-    for c, nick in ((a, "Alice"), (b, "Bob"), (o, "Olga")):
-        muc.join(c, room, nick)
+    joins = {nick: muc.join(c, room, nick) for c, nick in ((a, "Alice"), (b, "Bob"), (o, "Olga"))}
+    [olga_occupant_id] = occupant_ids(joins["Olga"].self_presence)
     keep = say(muc, b, room, "fine")
     bad = say(muc, a, room, "rude words")
     assert NS_MODERATE in {f.get("var") for f in muc.disco_info(a, room.jid).iter(f"{{{NS_DISCO_INFO}}}feature")}
@@ -338,7 +338,11 @@ def test_moderator_retracts_anyones_message(muc):
         n = c.wait_for(lambda el: el.get("from") == room.jid and child(el, NS_RETRACT, "retract") is not None,
                        5, "the moderation notice")
         r = child(n, NS_RETRACT, "retract")
-        assert r.get("id") == bad and child(r, NS_MODERATE, "moderated") is not None
+        moderated = child(r, NS_MODERATE, "moderated")
+        assert r.get("id") == bad and moderated is not None
+        # The moderator as the occupants know it: occupant JID and XEP-0421 id.
+        assert moderated.get("by") == room.occ("Olga")
+        assert child(moderated, NS_OCCUPANT_ID, "occupant-id").get("id") == olga_occupant_id
         assert child(r, NS_RETRACT, "reason").text == "Spam" and n.get("type") == "groupchat"
     ans = mam(muc, b, room)
     assert ans.ids[:2] == [keep, bad] and len(ans.ids) == 3

@@ -234,12 +234,14 @@ TEST(Plugins, MaxStanzasZeroSkipsTheProvider) {
 TEST(Plugins, RoomIqHandlerAfterCoreNamespacesAndFeatures) {
   PluginBench b;
   b.service->host().add_room_feature("urn:xmpp:mam:2");
-  b.service->host().on_room_iq("set", "urn:xmpp:mam:2", [](const plugin::RoomIq& q, IqResponder r) {
-    EXPECT_EQ(q.from_affiliation, Affiliation::member);
-    EXPECT_FALSE(q.from_is_occupant);
-    EXPECT_EQ(q.room.name, "Kitchen");
-    r.result();
-  });
+  std::optional<plugin::OccupantView> from;
+  b.service->host().on_room_iq("set", "urn:xmpp:mam:2",
+                               [&from](const plugin::RoomIq& q, IqResponder r) {
+                                 EXPECT_EQ(q.from_affiliation, Affiliation::member);
+                                 EXPECT_EQ(q.room.name, "Kitchen");
+                                 from = q.from_occupant;
+                                 r.result();
+                               });
   // A plugin can't take over a core namespace.
   b.service->host().on_room_iq(
       "get", "http://jabber.org/protocol/disco#info",
@@ -256,6 +258,15 @@ TEST(Plugins, RoomIqHandlerAfterCoreNamespacesAndFeatures) {
   for (const auto* f : out[0].child("query")->children_named("feature"))
     mam = mam || f->attr("var") == "urn:xmpp:mam:2";
   EXPECT_TRUE(mam);
+  EXPECT_FALSE(from.has_value());  // not in the room
+
+  b.joined(A, "Alice");
+  b.iq(A, RoomBench::R, "set", "<query xmlns='urn:xmpp:mam:2'/>");
+  ASSERT_EQ(b.take().size(), 1u);
+  ASSERT_TRUE(from.has_value());
+  EXPECT_EQ(from->nick, "Alice");
+  EXPECT_EQ(from->occupant_jid.str(), std::string(RoomBench::R) + "/Alice");
+  EXPECT_FALSE(from->occupant_id.empty());
 }
 
 TEST(Plugins, RoomDestroyedHook) {
