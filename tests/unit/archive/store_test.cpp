@@ -182,6 +182,7 @@ TEST_F(ArchiveStore, ABatchWaitsForTheRoomDeletionInFlight) {
 
 TEST_F(ArchiveStore, CountAndIndexAgreeFilteredOrNot) {
   std::vector<Row> rows;
+  rows.reserve(10);
   for (int i = 0; i < 10; ++i)
     rows.push_back(row("s" + std::to_string(i), i % 2 ? "odd pineapple" : "even", kT0 + i,
                        i % 2 ? "bob@example.com" : "alice@example.com"));
@@ -239,6 +240,7 @@ TEST_F(ArchiveStore, CorrectionLinksAndRetractionTombstonesOnlyTheSendersMessage
 // gives is the room's number of rows every time.
 TEST_F(ArchiveStore, DeleteBatchKeepsTheCount) {
   std::vector<Row> rows;
+  rows.reserve(7);
   for (int i = 0; i < 7; ++i)
     rows.push_back(row("s" + std::to_string(i), "x", kT0 + i));
   insert(rows);
