@@ -372,13 +372,25 @@ Page run_query(pqxx::connection_base& conn, const MamQuery& q, std::int64_t room
   return page;
 }
 
+namespace {
+
+// kFold for these rooms, in the caller's transaction (which holds kLockCounts).
+void fold_rooms(pqxx::transaction_base& tx, const std::vector<std::int64_t>& room_ids) {
+  ArrayText ids;
+  for (const std::int64_t id : room_ids)
+    ids.add(std::to_string(id));
+  tx.exec_params0(kFold, ids.done());
+}
+
+}  // namespace
+
 std::int64_t delete_batch(pqxx::transaction_base& tx, std::int64_t room_id, std::int64_t days,
                           std::int64_t limit) {
   tx.exec(kLockCounts);  // first: the statements after it must see any fold committed
   // Folded first, so that every row deleted is counted: the writer's tallies claim rows above
   // the watermark as not deleted (kFoldTallies). Data-modifying CTEs all run, referenced or
   // not: the count follows the delete.
-  tx.exec_params0(kFold, "{" + std::to_string(room_id) + "}");
+  fold_rooms(tx, {room_id});
   return tx
       .exec_params1(
           "WITH del AS (DELETE FROM archive WHERE room_id = $1 AND id IN (SELECT id FROM archive "
@@ -395,12 +407,9 @@ std::int64_t delete_batch(pqxx::transaction_base& tx, std::int64_t room_id, std:
 
 void fold_counts(pqxx::connection_base& conn, const std::vector<std::int64_t>& room_ids) {
   if (room_ids.empty()) return;
-  ArrayText ids;
-  for (const std::int64_t id : room_ids)
-    ids.add(std::to_string(id));
   pqxx::work tx(conn, "archive_fold");
   tx.exec(kLockCounts);
-  tx.exec_params0(kFold, ids.done());
+  fold_rooms(tx, room_ids);
   tx.commit();
 }
 

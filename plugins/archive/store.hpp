@@ -51,8 +51,8 @@ std::int64_t delete_batch(pqxx::transaction_base& tx, std::int64_t room_id, std:
                           std::int64_t limit);
 
 // Folds the rooms' rows above their watermark into archive_counts (schemas/005) by counting
-// them in the table, in a transaction of its own. For purges and tests: the writer's own
-// tallies (below) fold without reading the rows.
+// them in the table, in a transaction of its own. delete_batch folds its room with the same
+// statement; the writer's own tallies (below) fold without reading the rows.
 void fold_counts(pqxx::connection_base& conn, const std::vector<std::int64_t>& room_ids);
 
 // What the writer committed for one room since the room's last fold. With after >= 0 it
