@@ -82,7 +82,13 @@ protected:
   std::int64_t room_ = 0;
 };
 
-constexpr std::int64_t kT0 = 1795867200000000;  // 2026-11-28T12:00:00Z
+// An hour ago, taken when the suite starts: rows must be younger than any retention a test
+// purges by ("older than 2 days"), whatever today's date is. A fixed date here turned CI red
+// two days after it was written.
+const std::int64_t kT0 =
+    std::chrono::duration_cast<std::chrono::microseconds>(
+        (std::chrono::system_clock::now() - std::chrono::hours(1)).time_since_epoch())
+        .count();
 
 TEST_F(ArchiveStore, InsertIsOrderedIdempotentAndCounted) {
   insert({row("a", "one", kT0), row("b", "two", kT0 + 1), row("c", "three", kT0 + 2)});
