@@ -25,6 +25,10 @@ namespace salon::app {
 namespace asio = boost::asio;
 
 namespace {
+xmpp::StanzaLimits stanza_limits(const config::Component& c) {
+  return {c.max_stanza_bytes, c.max_stanza_depth, c.max_stanza_attributes};
+}
+
 xmpp::LinkSettings link_settings(const config::Config& c) {
   xmpp::LinkSettings s;
   s.domain = c.component.domain;
@@ -35,6 +39,8 @@ xmpp::LinkSettings link_settings(const config::Config& c) {
   s.keepalive_timeout = c.component.keepalive_timeout;
   s.reconnect_initial = c.component.reconnect_initial;
   s.reconnect_max = c.component.reconnect_max;
+  s.limits = stanza_limits(c.component);
+  s.max_send_queue_bytes = c.component.max_send_queue_bytes;
   return s;
 }
 
@@ -228,8 +234,14 @@ void Daemon::Impl::reload() {
   config::Config next = std::move(*loaded.config);
   for (const auto& key : config::restart_required(config, next))
     log::warn("config", "{} changed: this needs a restart; the running value is kept", key);
-  // Keep what needs a restart; take everything else.
+  // Keep what needs a restart; take everything else. Of the component's keys only the stanza
+  // limits are live (the link itself is not rebuilt).
+  const config::Component loaded_component = next.component;
   next.component = config.component;
+  next.component.max_stanza_bytes = loaded_component.max_stanza_bytes;
+  next.component.max_stanza_depth = loaded_component.max_stanza_depth;
+  next.component.max_stanza_attributes = loaded_component.max_stanza_attributes;
+  if (link) link->set_limits(stanza_limits(next.component));
   next.database.conninfo = config.database.conninfo;
   next.http.listen_address = config.http.listen_address;
   next.http.listen_port = config.http.listen_port;

@@ -24,6 +24,14 @@ struct Component {
   std::chrono::milliseconds keepalive_timeout{20000};   // no answer -> link declared dead
   std::chrono::milliseconds reconnect_initial{50};
   std::chrono::milliseconds reconnect_max{500};
+  // Limits at the link, checked on the raw bytes before anything parses a stanza (a stanza
+  // over one is answered with policy-violation). Live on reload.
+  std::size_t max_stanza_bytes = std::size_t{512} * 1024;
+  std::size_t max_stanza_depth = 32;  // at most 64: stored stanzas must parse again
+  std::size_t max_stanza_attributes = 64;
+  // What may wait to be written to the server; past it the server is not reading, and the
+  // link is dropped and reconnected rather than grow without bound.
+  std::size_t max_send_queue_bytes = std::size_t{64} * 1024 * 1024;
 };
 
 struct Database {

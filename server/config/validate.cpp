@@ -4,6 +4,7 @@
 // documents every key read here; keep them in step.
 #include "config/tree.hpp"
 #include "core/log.hpp"
+#include "core/xml_parse.hpp"
 
 #include <fmt/format.h>
 
@@ -108,6 +109,14 @@ void read_component(const Node* t, Context& ctx, Component& c) {
   if ((ri || !s.find("reconnect_initial_ms")) && (rm || !s.find("reconnect_max_ms")))
     check_order(s, "reconnect_initial_ms", "reconnect_max_ms", true, c.reconnect_initial.count(),
                 c.reconnect_max.count());
+  s.positive_size("max_stanza_bytes", c.max_stanza_bytes);
+  if (s.positive_size("max_stanza_depth", c.max_stanza_depth) &&
+      c.max_stanza_depth > kMaxParseDepth)
+    s.error("max_stanza_depth", line_of(s, "max_stanza_depth"),
+            fmt::format("must be at most {} (archived stanzas are parsed again up to that depth)",
+                        kMaxParseDepth));
+  s.positive_size("max_stanza_attributes", c.max_stanza_attributes);
+  s.positive_size("max_send_queue_bytes", c.max_send_queue_bytes);
   s.finish();
 }
 

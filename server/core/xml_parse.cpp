@@ -22,7 +22,7 @@ public:
   }
 
 private:
-  static constexpr int kMaxDepth = 64;
+  static constexpr int kMaxDepth = static_cast<int>(kMaxParseDepth);
 
   bool eof() const { return pos_ >= s_.size(); }
   char peek() const { return eof() ? '\0' : s_[pos_]; }

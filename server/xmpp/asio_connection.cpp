@@ -2,6 +2,7 @@
 #include "xmpp/asio_connection.hpp"
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
 #include "core/log.hpp"
@@ -33,6 +34,8 @@ gloox::ConnectionError AsioConnection::connect() {
   socket_ = std::make_unique<tcp::socket>(io_);
   write_queue_.clear();
   queued_bytes_ = 0;
+  inflight_bytes_ = 0;
+  overflowed_ = false;
   writing_ = false;
   auto alive = generation_;
   resolver_.async_resolve(
@@ -80,13 +83,30 @@ void AsioConnection::start_read() {
         total_in_ += static_cast<long>(n);
         if (on_bytes_in) on_bytes_in(n);
         // The handler may disconnect (and even reconnect) us; re-check the generation after.
-        if (m_handler) m_handler->handleReceivedData(this, std::string(read_buf_.data(), n));
+        if (m_handler) {
+          const std::string_view chunk(read_buf_.data(), n);
+          if (filter) {
+            std::string pass;
+            filter(chunk, pass);
+            if (*alive == gen && !pass.empty()) m_handler->handleReceivedData(this, pass);
+          } else {
+            m_handler->handleReceivedData(this, std::string(chunk));
+          }
+        }
         if (*alive == gen && m_state == gloox::StateConnected) start_read();
       });
 }
 
 bool AsioConnection::send(const std::string& data) {
-  if (m_state != gloox::StateConnected || !socket_) return false;
+  if (m_state != gloox::StateConnected || !socket_ || overflowed_) return false;
+  if (max_queued_bytes && queued_bytes() + data.size() > max_queued_bytes) {
+    overflowed_ = true;
+    if (on_overflow) on_overflow();
+    asio::post(io_, [this, gen = *generation_, alive = generation_] {
+      if (*alive == gen) fail(gloox::ConnIoError);
+    });
+    return false;
+  }
   queued_bytes_ += data.size();
   write_queue_.push_back(data);
   if (!writing_) start_write();
@@ -94,6 +114,7 @@ bool AsioConnection::send(const std::string& data) {
 }
 
 void AsioConnection::start_write() {
+  inflight_bytes_ = 0;
   if (write_queue_.empty()) {
     writing_ = false;
     return;
@@ -107,6 +128,7 @@ void AsioConnection::start_write() {
     *batch += write_queue_.front();
     write_queue_.pop_front();
   }
+  inflight_bytes_ = batch->size();
   queued_bytes_ = 0;
   const unsigned gen = *generation_;
   auto alive = generation_;
@@ -132,6 +154,8 @@ void AsioConnection::fail(gloox::ConnectionError reason) {
   writing_ = false;
   write_queue_.clear();
   queued_bytes_ = 0;
+  inflight_bytes_ = 0;
+  overflowed_ = false;
   if (m_handler) m_handler->handleDisconnect(this, reason);
 }
 
@@ -158,6 +182,8 @@ void AsioConnection::disconnect() {
   writing_ = false;
   write_queue_.clear();
   queued_bytes_ = 0;
+  inflight_bytes_ = 0;
+  overflowed_ = false;
 }
 
 void AsioConnection::getStatistics(long int& totalIn, long int& totalOut) {

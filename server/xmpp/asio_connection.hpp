@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace salon::xmpp {
 
@@ -34,7 +35,15 @@ public:
 
   // Called with every chunk read, before gloox parses it (keepalive bookkeeping).
   std::function<void(std::size_t)> on_bytes_in;
-  [[nodiscard]] std::size_t queued_bytes() const { return queued_bytes_; }
+  // When set, every chunk read goes through it and gloox parses only what it appends to `out`
+  // (the link's StanzaFramer holds back partial and refuses over-limit stanzas).
+  std::function<void(std::string_view in, std::string& out)> filter;
+  // Bytes waiting to be written, the write in flight included. Past max_queued_bytes (0: no
+  // bound) the peer is not reading: send() refuses and the connection is failed, from a
+  // posted task so that no caller of send() sees the disconnect inside its own call.
+  std::size_t max_queued_bytes = 0;
+  std::function<void()> on_overflow;
+  [[nodiscard]] std::size_t queued_bytes() const { return queued_bytes_ + inflight_bytes_; }
 
 private:
   void start_read();
@@ -49,7 +58,9 @@ private:
   std::array<char, 16384> read_buf_{};
   std::deque<std::string> write_queue_;
   std::size_t queued_bytes_ = 0;
+  std::size_t inflight_bytes_ = 0;
   bool writing_ = false;
+  bool overflowed_ = false;
   long total_in_ = 0, total_out_ = 0;
 };
 

@@ -11,9 +11,12 @@
 
 #include <fmt/format.h>
 
+#include <array>
+
 #include "core/backoff.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
+#include "core/stanza.hpp"
 #include "xmpp/asio_connection.hpp"
 #include "xmpp/stream_errors.hpp"
 #include "xmpp/tag_convert.hpp"
@@ -77,7 +80,16 @@ struct Link::Impl final : gloox::ConnectionListener {
         keepalive_timeouts(m.counter("salon_xmpp_keepalive_timeouts_total",
                                      "Links declared dead because the server stopped answering")),
         dropped(m.counter("salon_stanzas_dropped_total", "Stanzas not sent",
-                          {{"reason", "link_down"}})) {
+                          {{"reason", "link_down"}})),
+        send_queue_overflows(m.counter(
+            "salon_xmpp_send_queue_overflows_total",
+            "Links dropped because the server did not read what salond sent fast enough")),
+        framer(settings.limits) {
+    for (Violation v : {Violation::bytes, Violation::depth, Violation::attributes})
+      refused_by[static_cast<std::size_t>(v)] = &m.counter(
+          "salon_xmpp_stanzas_refused_total",
+          "Stanzas from the server refused before parsing because they were over a limit",
+          {{"limit", std::string(to_string(v))}});
     for (const char* kind : {"iq", "message", "presence"}) {
       in[kind] = &m.counter("salon_stanzas_in_total", "Stanzas received from the server",
                             {{"kind", kind}});
@@ -93,6 +105,18 @@ struct Link::Impl final : gloox::ConnectionListener {
     auto conn = std::make_unique<AsioConnection>(component.get(), io, settings.host, settings.port);
     connection = conn.get();
     connection->on_bytes_in = [this](std::size_t) { last_in = Clock::now(); };
+    connection->filter = [this](std::string_view bytes, std::string& pass) {
+      refused.clear();
+      framer.feed(bytes, pass, refused);
+      for (RefusedStanza& r : refused)
+        refuse(std::move(r));
+    };
+    connection->max_queued_bytes = settings.max_send_queue_bytes;
+    connection->on_overflow = [this] {
+      send_queue_overflows.inc();
+      log::error("link", "more than {} bytes wait to be sent to the server: dropping the link",
+                 settings.max_send_queue_bytes);
+    };
     component->setConnectionImpl(conn.release());  // gloox owns and deletes it
     component->registerConnectionListener(this);
   }
@@ -110,7 +134,40 @@ struct Link::Impl final : gloox::ConnectionListener {
     events.on_stanza(std::move(e));
   }
 
+  // A stanza the framer held back: count it, and tell its sender when an answer is owed
+  // (never to an error or an IQ result, RFC 6120 §8.3.1).
+  void refuse(RefusedStanza r) {
+    refused_by[static_cast<std::size_t>(r.why)]->inc();
+    if (!r.head) {
+      log::warn("link", "refused a stanza over the {} limit (no start tag to answer)",
+                to_string(r.why));
+      return;
+    }
+    Element& head = *r.head;
+    head.remove_attr("xmlns");
+    log::info("link", "refused a <{}> from {} to {}: over the {} limit", head.name(),
+              head.attr("from"), head.attr("to"), to_string(r.why));
+    const std::string_view type = head.attr("type");
+    const std::string& name = head.name();
+    const bool stanza = name == "message" || name == "presence" || name == "iq";
+    if (!stanza || type == "error" || type == "result" || head.attr("from").empty()) return;
+    send_xml(make_error_reply(head, errors::policy_violation(limit_text(r.why))).xml(), name);
+  }
+
+  std::string limit_text(Violation v) const {
+    const StanzaLimits& l = framer.limits();
+    switch (v) {
+      case Violation::bytes: return fmt::format("stanza larger than {} bytes", l.max_bytes);
+      case Violation::depth:
+        return fmt::format("elements nested deeper than {} levels", l.max_depth);
+      case Violation::attributes:
+        return fmt::format("an element with more than {} attributes", l.max_attributes);
+    }
+    return "over a limit";
+  }
+
   void connect() {
+    framer.reset();  // a new stream
     state = LinkState::connecting;
     log::info("link", "connecting to {}:{} as {}", settings.host, settings.port, settings.domain);
     if (!component->connect(false)) schedule_reconnect("connect could not start");
@@ -228,6 +285,10 @@ struct Link::Impl final : gloox::ConnectionListener {
   Counter& stream_errors;
   Counter& keepalive_timeouts;
   Counter& dropped;
+  Counter& send_queue_overflows;
+  std::array<Counter*, 3> refused_by{};
+  StanzaFramer framer;
+  std::vector<RefusedStanza> refused;  // reused per chunk read
   std::map<std::string, Counter*, std::less<>> in, out;
 };
 
@@ -276,6 +337,10 @@ void Link::send_raw(std::string xml, std::string_view kind) {
     return;
   }
   impl_->send_xml(std::move(xml), kind);
+}
+
+void Link::set_limits(const StanzaLimits& limits) {
+  impl_->framer.set_limits(limits);
 }
 
 LinkState Link::state() const {

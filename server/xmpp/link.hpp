@@ -16,6 +16,7 @@
 
 #include "core/element.hpp"
 #include "core/iq.hpp"
+#include "xmpp/framer.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -37,6 +38,8 @@ struct LinkSettings {
   std::chrono::milliseconds keepalive_timeout{20000};
   std::chrono::milliseconds reconnect_initial{50};
   std::chrono::milliseconds reconnect_max{500};
+  StanzaLimits limits;                                               // checked before parsing
+  std::size_t max_send_queue_bytes = std::size_t{64} * 1024 * 1024;  // 0: unbounded
 };
 
 enum class LinkState { stopped, connecting, ready, waiting_to_reconnect };
@@ -72,6 +75,8 @@ public:
   void send_serialised(std::string xml, std::string_view kind) override {
     send_raw(std::move(xml), kind);
   }
+  // New stanza limits, from the next stanza on (config reload).
+  void set_limits(const StanzaLimits& limits);
   [[nodiscard]] LinkState state() const;
   [[nodiscard]] bool ready() const { return state() == LinkState::ready; }
 

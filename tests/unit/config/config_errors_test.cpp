@@ -184,6 +184,24 @@ TEST(ConfigErrors, ReconnectMaxBelowInitial) {
   EXPECT_EQ(e.line, 5);
 }
 
+TEST(ConfigErrors, StanzaLimits) {
+  auto component = [](std::string_view line) {
+    return lines({"[component]", "domain = \"rooms.localhost\"", "secret = \"x\"", line,
+                  "[database]", "conninfo = \"x\""});
+  };
+  for (const char* line : {"max_stanza_bytes = 0", "max_stanza_depth = -1",
+                           "max_stanza_attributes = 0", "max_send_queue_bytes = 0"}) {
+    Error e = load_error(component(line));
+    EXPECT_EQ(e.line, 4) << line;
+    EXPECT_THAT(e.message, HasSubstr("positive")) << line;
+  }
+  // Deeper than the archive parses stored stanzas: they would be accepted and never read back.
+  Error e = load_error(component("max_stanza_depth = 65"));
+  EXPECT_EQ(e.key, "component.max_stanza_depth");
+  EXPECT_EQ(e.line, 4);
+  EXPECT_THAT(e.message, HasSubstr("at most 64"));
+}
+
 TEST(ConfigErrors, NonPositiveDurationsAndLimits) {
   for (const char* line : {"health_interval_ms = 0", "health_interval_ms = -5"}) {
     Error e = load_error(lines({"[component]", "domain = \"rooms.localhost\"", "secret = \"x\"",

@@ -25,6 +25,10 @@ TEST(ConfigLoad, MinimalFileGetsDefaults) {
   EXPECT_EQ(c.component.keepalive_timeout.count(), 20000);
   EXPECT_EQ(c.component.reconnect_initial.count(), 50);
   EXPECT_EQ(c.component.reconnect_max.count(), 500);
+  EXPECT_EQ(c.component.max_stanza_bytes, 512u * 1024);
+  EXPECT_EQ(c.component.max_stanza_depth, 32u);
+  EXPECT_EQ(c.component.max_stanza_attributes, 64u);
+  EXPECT_EQ(c.component.max_send_queue_bytes, 64u * 1024 * 1024);
   EXPECT_EQ(c.database.health_interval.count(), 1000);
   EXPECT_EQ(c.http.listen_address, "127.0.0.1");
   EXPECT_EQ(c.http.listen_port, 8480);
@@ -49,6 +53,10 @@ TEST(ConfigLoad, FullFileSetsEveryKey) {
       "keepalive_timeout_ms = 15000",
       "reconnect_initial_ms = 50",
       "reconnect_max_ms = 50",
+      "max_stanza_bytes = 65536",
+      "max_stanza_depth = 64",
+      "max_stanza_attributes = 16",
+      "max_send_queue_bytes = 1048576",
       "[database]",
       "conninfo = \"host=db dbname=salon\"",
       "health_interval_ms = 2500",
@@ -81,6 +89,10 @@ TEST(ConfigLoad, FullFileSetsEveryKey) {
   EXPECT_EQ(c.component.keepalive_timeout.count(), 15000);
   EXPECT_EQ(c.component.reconnect_initial.count(), 50);
   EXPECT_EQ(c.component.reconnect_max.count(), 50);
+  EXPECT_EQ(c.component.max_stanza_bytes, 65536u);
+  EXPECT_EQ(c.component.max_stanza_depth, 64u);
+  EXPECT_EQ(c.component.max_stanza_attributes, 16u);
+  EXPECT_EQ(c.component.max_send_queue_bytes, 1048576u);
   EXPECT_EQ(c.database.conninfo, "host=db dbname=salon");
   EXPECT_EQ(c.database.health_interval.count(), 2500);
   EXPECT_EQ(c.http.listen_address, "::1");
