@@ -115,23 +115,30 @@ http::Response unavailable(const std::string& error) {
   return http::problem(503, "Service Unavailable", "the archive is unavailable: " + error);
 }
 
+constexpr const char* kTranscriptCsp =
+    "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 void transcript(db::Database& db, const http::Request& req, http::Respond respond) {
   const std::string project = req.params.at("id");
   const std::string format = req.has_query_param("format") ? req.query_param("format") : "json";
   if (format != "json" && format != "html")
     return respond(http::problem(400, "Bad Request", "format must be json or html", "format"));
-  db.query(
-      [project](pqxx::connection_base& c) { return find_room(c, project); },
-      [&db, respond, project, html = format == "html"](db::Result<std::optional<RoomRef>> r) {
-        if (!r) return respond(unavailable(r.error()));
-        if (!r.value()) return respond(http::problem(404, "Not Found", "no such project"));
-        RoomRef room = *r.value();
-        respond(http::streamed(200, html ? "text/html; charset=utf-8" : "application/json",
-                               [&db, room, project, html](http::ChunkWriter w) {
-                                 std::make_shared<Transcript>(db, room, project, html, w)->start();
-                               }));
-      },
-      db::QueryOptions{.idempotent = true});
+  db.query([project](pqxx::connection_base& c) { return find_room(c, project); },
+           [&db, respond, project, html = format == "html"](db::Result<std::optional<RoomRef>> r) {
+             if (!r) return respond(unavailable(r.error()));
+             if (!r.value()) return respond(http::problem(404, "Not Found", "no such project"));
+             RoomRef room = *r.value();
+             auto res =
+                 http::streamed(200, html ? "text/html; charset=utf-8" : "application/json",
+                                [&db, room, project, html](http::ChunkWriter w) {
+                                  std::make_shared<Transcript>(db, room, project, html, w)->start();
+                                });
+             // The page is users' words: were anything to slip through the escaping, nothing in
+             // it may run, load, submit or be framed.
+             if (html) res.headers.emplace_back("Content-Security-Policy", kTranscriptCsp);
+             respond(std::move(res));
+           },
+           db::QueryOptions{.idempotent = true});
 }
 
 void purge(db::Database& db, const http::Request& req, http::Respond respond) {

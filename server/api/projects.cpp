@@ -42,12 +42,11 @@ http::Response store_failed(std::string_view what, std::string_view id, const mu
   return r;
 }
 
-// Auth first, so an unauthenticated caller learns nothing about ids or bodies.
+// Auth first, so an unauthenticated caller learns nothing about ids or bodies. Through the
+// server the route's guard has already checked it before the body was read; the handlers
+// check again for callers that bypass the server (tests, future in-process callers).
 std::optional<http::Response> refuse(const ApiSettings& s, const http::Request& req) {
-  if (s.api_token.empty())
-    return http::problem(503, "Service Unavailable", "API disabled: no http.api_token configured");
-  if (!http::bearer_ok(req, s.api_token)) return http::unauthorized();
-  return std::nullopt;
+  return http::check_bearer(req, s.api_token);
 }
 
 std::string id_param(const http::Request& req) {
@@ -91,15 +90,17 @@ void ProjectsApi::add_routes(http::Server& server) {
   auto s = state_;
   // The handlers hold the state, not `this`, so the routes stay valid whatever the order of
   // destruction at shutdown.
-  server.route("PUT", kRoute, [s](const http::Request& req, http::Respond r) {
-    put_project(s, req, std::move(r));
-  });
-  server.route("GET", kRoute, [s](const http::Request& req, http::Respond r) {
-    get_project(s, req, std::move(r));
-  });
-  server.route("DELETE", kRoute, [s](const http::Request& req, http::Respond r) {
-    remove_project(s, req, std::move(r));
-  });
+  auto guard = http::bearer_guard([s] { return s->settings.api_token; });
+  server.route(
+      "PUT", kRoute,
+      [s](const http::Request& req, http::Respond r) { put_project(s, req, std::move(r)); }, guard);
+  server.route(
+      "GET", kRoute,
+      [s](const http::Request& req, http::Respond r) { get_project(s, req, std::move(r)); }, guard);
+  server.route(
+      "DELETE", kRoute,
+      [s](const http::Request& req, http::Respond r) { remove_project(s, req, std::move(r)); },
+      guard);
 }
 
 void ProjectsApi::reload(ApiSettings settings) {

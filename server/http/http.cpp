@@ -184,6 +184,17 @@ bool bearer_ok(const Request& req, std::string_view token) {
   return CRYPTO_memcmp(got.data(), want.data(), got.size()) == 0;
 }
 
+std::optional<Response> check_bearer(const Request& req, std::string_view token) {
+  if (token.empty())
+    return problem(503, "Service Unavailable", "API disabled: no http.api_token configured");
+  if (!bearer_ok(req, token)) return unauthorized();
+  return std::nullopt;
+}
+
+Guard bearer_guard(std::function<std::string()> token) {
+  return [token = std::move(token)](const Request& req) { return check_bearer(req, token()); };
+}
+
 Response unauthorized() {
   Response r = problem(401, "Unauthorized",
                        "this endpoint needs an \"Authorization: Bearer <token>\" header with the "

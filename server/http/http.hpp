@@ -93,6 +93,11 @@ private:
 
 using Respond = std::function<void(Response)>;
 using Handler = std::function<void(const Request&, Respond)>;
+// Runs as soon as a request's head has arrived, before its body is read, on a Request that has
+// method, path, query, headers and params but no body. A Response returned here is sent at
+// once and the body is never buffered: an unauthenticated client must not make salond read
+// and hold a 1 MiB upload. nullopt lets the request through to the handler.
+using Guard = std::function<std::optional<Response>(const Request&)>;
 
 // application/problem+json (RFC 9457): {"type":"about:blank","title":..,"status":..,
 // "detail":..,"field":..}; "field" names the offending input member and is left out when empty.
@@ -109,6 +114,11 @@ Response streamed(int status, std::string content_type, StreamBody producer);
 [[nodiscard]] bool bearer_ok(const Request& req, std::string_view token);
 // 401 problem+json with "WWW-Authenticate: Bearer realm="salon"".
 Response unauthorized();
+// The API's check: 503 when no token is configured (the API is disabled), 401 unless the
+// request carries it; nullopt when it does.
+std::optional<Response> check_bearer(const Request& req, std::string_view token);
+// check_bearer as a route's Guard. `token` is read per request, so a reloaded token applies.
+Guard bearer_guard(std::function<std::string()> token);
 
 // Percent-decoding; nullopt on a malformed escape. With plus_is_space, '+' becomes ' '
 // (application/x-www-form-urlencoded, i.e. query strings).
@@ -134,7 +144,8 @@ public:
   // A literal segment wins over a parameter at the same position. HEAD falls back to GET.
   // Registering the same method and pattern again replaces the handler. Throws
   // std::invalid_argument on a malformed pattern. Call on the loop (or before it runs).
-  void route(std::string_view method, std::string_view pattern, Handler handler);
+  // `guard` (optional) runs before the body is read; see Guard.
+  void route(std::string_view method, std::string_view pattern, Handler handler, Guard guard = {});
   // Binds address (an IP literal) and port (0 = ephemeral) and starts accepting.
   // Returns the error text, or nullopt on success.
   std::optional<std::string> listen(const std::string& address, std::uint16_t port);

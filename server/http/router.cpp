@@ -47,7 +47,7 @@ bool path_matches(const Router::Route& r, const std::vector<std::string>& segs) 
 
 }  // namespace
 
-void Router::add(std::string_view method, std::string_view pattern, Handler handler) {
+void Router::add(std::string_view method, std::string_view pattern, Handler handler, Guard guard) {
   check_method(method);
   if (pattern.empty() || pattern.front() != '/')
     throw std::invalid_argument("route pattern must start with '/': " + std::string(pattern));
@@ -56,6 +56,7 @@ void Router::add(std::string_view method, std::string_view pattern, Handler hand
   route->method = std::string(method);
   route->pattern = std::string(pattern);
   route->handler = std::move(handler);
+  route->guard = std::move(guard);
   std::set<std::string_view> names;
   for (std::string_view seg : split_path(pattern)) {
     const bool param = seg.size() >= 2 && seg.front() == '{' && seg.back() == '}';

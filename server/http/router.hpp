@@ -21,6 +21,7 @@ public:
     std::vector<std::string> segments;  // literal text, or the parameter name
     std::vector<bool> is_param;
     Handler handler;
+    Guard guard;  // may be empty
   };
 
   struct Match {
@@ -32,7 +33,7 @@ public:
   };
 
   // Throws std::invalid_argument on a malformed pattern (see Server::route).
-  void add(std::string_view method, std::string_view pattern, Handler handler);
+  void add(std::string_view method, std::string_view pattern, Handler handler, Guard guard = {});
   // `path` is the raw request path (percent-encoded); segments are decoded after splitting,
   // so "%2F" stays inside its segment. A malformed escape gives bad_path.
   [[nodiscard]] Match match(std::string_view method, std::string_view path) const;

@@ -123,8 +123,9 @@ Server::~Server() {
   stop();
 }
 
-void Server::route(std::string_view method, std::string_view pattern, Handler handler) {
-  impl_->core->router.add(method, pattern, std::move(handler));
+void Server::route(std::string_view method, std::string_view pattern, Handler handler,
+                   Guard guard) {
+  impl_->core->router.add(method, pattern, std::move(handler), std::move(guard));
 }
 
 std::optional<std::string> Server::listen(const std::string& address, std::uint16_t port) {

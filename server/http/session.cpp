@@ -110,6 +110,17 @@ void Session::on_header(error_code ec) {
   if (phase_ == Phase::closed) return;
   if (ec) return on_read_error(ec);
   const auto& h = parser_->get();
+  begin_request(h);
+  // Auth (and any other guard) before the body: a refused client never gets its upload read.
+  if (match_.kind == Router::Match::Kind::found && match_.route->guard) {
+    req_.params = match_.params;
+    if (auto refused = match_.route->guard(req_)) {
+      keep_alive_ = false;  // the unread body makes the rest of the connection unusable
+      route_label_ = match_.route->pattern;
+      phase_ = Phase::handling;
+      return answer(seq_, *std::move(refused));
+    }
+  }
   if (h.version() >= 11 && !parser_->is_done() &&
       beast::iequals(h[bhttp::field::expect], "100-continue")) {
     // The client waits for this before sending the body (curl does for large bodies).
@@ -170,8 +181,8 @@ void Session::reject(int status, std::string_view title, std::string detail) {
   answer(seq_, problem(status, title, detail));
 }
 
-void Session::on_request() {
-  auto msg = parser_->release();
+// The request's head is in: everything but the body, and its route.
+void Session::begin_request(const bhttp::request<bhttp::string_body>& msg) {
   ++seq_;
   req_ = Request{};
   req_.method = to_std(msg.method_string());
@@ -186,17 +197,22 @@ void Session::on_request() {
     auto [it, fresh] = req_.headers.try_emplace(std::move(name), to_std(field.value()));
     if (!fresh) it->second += ", " + to_std(field.value());
   }
-  req_.body = std::move(msg.body());
   req_.remote = remote_;
   version_ = msg.version();
   keep_alive_ = msg.keep_alive();
   head_ = req_.method == "HEAD";
   started_ = std::chrono::steady_clock::now();
   recorded_ = false;
+  match_ = core_->router.match(req_.method, req_.path);
+}
+
+void Session::on_request() {
+  req_.body = std::move(parser_->release().body());
   phase_ = Phase::handling;
   stream_.expires_never();  // no deadline while the handler works
 
-  auto m = core_->router.match(req_.method, req_.path);
+  auto m = std::move(match_);
+  match_ = {};
   using Kind = Router::Match::Kind;
   route_label_ = m.kind == Kind::found      ? m.route->pattern
                  : m.kind == Kind::bad_path ? "invalid"
@@ -251,6 +267,8 @@ void Session::prepare(bhttp::response_header<>& msg, Response& r) {
   msg.result(static_cast<unsigned>(r.status));
   if (!r.content_type.empty()) msg.set(bhttp::field::content_type, r.content_type);
   msg.set(bhttp::field::cache_control, "no-store");
+  // Browsers must take Content-Type as given (a JSON body is never sniffed into HTML).
+  msg.set("X-Content-Type-Options", "nosniff");
   for (const auto& [name, value] : r.headers) {
     const auto f = bhttp::string_to_field(name);
     if (f == bhttp::field::content_length || f == bhttp::field::transfer_encoding ||

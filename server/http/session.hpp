@@ -59,6 +59,7 @@ private:
   void read_body();
   void on_read_error(error_code ec);
   void reject(int status, std::string_view title, std::string detail);
+  void begin_request(const bhttp::request<bhttp::string_body>& msg);
   void on_request();
   void call_handler(const std::shared_ptr<const Router::Route>& route);
   // Status and fields shared by whole and streamed responses (not the framing).
@@ -86,6 +87,7 @@ private:
   Request req_;
   std::uint64_t seq_ = 0;
   std::string route_label_;
+  Router::Match match_;  // of the request being read
   std::chrono::steady_clock::time_point started_;
   unsigned version_ = 11;
   bool keep_alive_ = false;

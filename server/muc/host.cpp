@@ -65,15 +65,14 @@ void Service::Impl::add_http_route(std::string_view method, std::string_view pat
   std::weak_ptr<int> life = alive;
   http_->route(
       method, pattern,
-      [this, life, handler = std::move(handler)](const http::Request& req, http::Respond respond) {
+      [life, handler = std::move(handler)](const http::Request& req, http::Respond respond) {
         if (life.expired())
           return respond(http::problem(503, "Service Unavailable", "shutting down"));
-        if (cfg.http.api_token.empty())
-          return respond(http::problem(503, "Service Unavailable",
-                                       "API disabled: no http.api_token configured"));
-        if (!http::bearer_ok(req, cfg.http.api_token)) return respond(http::unauthorized());
         handler(req, std::move(respond));
-      });
+      },
+      // Before the body is read. Once the service is gone the token reads as empty: 503.
+      http::bearer_guard(
+          [this, life] { return life.expired() ? std::string() : cfg.http.api_token; }));
 }
 
 }  // namespace salon::muc

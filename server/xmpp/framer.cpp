@@ -21,7 +21,8 @@ namespace {
 constexpr std::size_t kKeepCapacity = std::size_t{64} * 1024;
 
 bool ends_with(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 }  // namespace
 
@@ -47,8 +48,8 @@ void StanzaFramer::feed(std::string_view in, std::string& out,
     // Fast path: character data runs up to the next '<' (most of a message's bytes).
     if (state_ == State::text) {
       const void* lt = std::memchr(in.data() + i, '<', in.size() - i);
-      const std::size_t end = lt ? static_cast<std::size_t>(static_cast<const char*>(lt) - in.data())
-                                 : in.size();
+      const std::size_t end =
+          lt ? static_cast<std::size_t>(static_cast<const char*>(lt) - in.data()) : in.size();
       if (end > i) {
         const std::string_view run = in.substr(i, end - i);
         if (!in_stanza_) {

@@ -82,13 +82,13 @@ private:
   StanzaLimits limits_;
   State state_ = State::text;
   char quote_ = 0;
-  std::size_t open_ = 0;     // open elements, the stream's own included
-  bool in_stanza_ = false;   // between a stanza's '<' and its end
+  std::size_t open_ = 0;    // open elements, the stream's own included
+  bool in_stanza_ = false;  // between a stanza's '<' and its end
   bool self_closing_ = false;
-  std::size_t attributes_ = 0;       // '=' seen in the current start tag
-  std::string tail_;                 // last bytes of a comment/PI/CDATA/<! (to find its end)
-  std::string stanza_;               // the stanza so far, while within the limits
-  std::size_t stanza_bytes_ = 0;     // all of its bytes, kept or not
+  std::size_t attributes_ = 0;    // '=' seen in the current start tag
+  std::string tail_;              // last bytes of a comment/PI/CDATA/<! (to find its end)
+  std::string stanza_;            // the stanza so far, while within the limits
+  std::size_t stanza_bytes_ = 0;  // all of its bytes, kept or not
   std::optional<Violation> violation_;
   std::optional<Element> head_;
   bool head_done_ = false;

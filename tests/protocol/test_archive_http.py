@@ -52,6 +52,12 @@ def test_transcript_html_is_escaped(muc):
     assert "<script>" not in r.text and "Logo <redesign>" not in r.text
     assert html.escape(NASTY, quote=True).replace("&#x27;", "&apos;") in r.text
     assert "Logo &lt;redesign&gt;" in r.text and r.text.rstrip().endswith("</html>")
+    # Nothing in the page may run or load, and no browser may sniff it into something else.
+    csp = r.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    assert r.headers["x-content-type-options"] == "nosniff"
+    j = muc.http.get(f"/api/v1/projects/{room.pid}/transcript?format=json")
+    assert j.headers["x-content-type-options"] == "nosniff"
 
 
 def test_transcript_of_many_messages_is_complete(muc):

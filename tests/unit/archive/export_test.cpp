@@ -55,6 +55,12 @@ TEST(Retention, DaysBody) {
   for (const char* bad : {"", "{}", R"({"days": 0})", R"({"days": -1})", R"({"days": "30"})",
                           R"({"days": 36501})", R"({"days": 1.5})", R"({"days": 30, "x": 1})"})
     EXPECT_FALSE(parse_days_body(bad)) << bad;
+  EXPECT_FALSE(parse_days_body(R"({"days": 30}x)"));
+  EXPECT_FALSE(parse_days_body(R"({"days": 123456})"));
+  // 100 KB bodies (the limit is 1 MiB): the std::regex this replaced ran off the stack here.
+  EXPECT_EQ(parse_days_body("{\"days\": " + std::string(100000, ' ') + "7}")->days, 7);
+  EXPECT_FALSE(parse_days_body(std::string(100000, '{')));
+  EXPECT_FALSE(parse_days_body("{\"days\": " + std::string(100000, '9') + "}"));
 }
 
 }  // namespace

@@ -16,6 +16,7 @@ void expect_problem(const Reply& r, int status) {
   EXPECT_EQ(r.status, status);
   EXPECT_EQ(r.header("content-type"), "application/problem+json");
   EXPECT_EQ(r.header("cache-control"), "no-store");
+  EXPECT_EQ(r.header("x-content-type-options"), "nosniff");
   const auto j = json::parse(r.body);
   EXPECT_EQ(j.at("type"), "about:blank");
   EXPECT_EQ(j.at("status"), status);
@@ -52,6 +53,7 @@ TEST_F(Routing, ParamsQueryAndHeaders) {
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.header("content-type"), "application/json");
   EXPECT_EQ(r.header("cache-control"), "no-store");
+  EXPECT_EQ(r.header("x-content-type-options"), "nosniff");
   EXPECT_EQ(r.header("content-length"), std::to_string(r.body.size()));
   const auto j = json::parse(r.body);
   EXPECT_EQ(j.at("id"), "p-1");

@@ -37,8 +37,10 @@ Fed after_header(std::string_view in, StanzaLimits limits = {}, std::size_t chun
 
 std::string nested(std::size_t levels) {
   std::string s;
-  for (std::size_t i = 0; i < levels; ++i) s += "<a>";
-  for (std::size_t i = 0; i < levels; ++i) s += "</a>";
+  for (std::size_t i = 0; i < levels; ++i)
+    s += "<a>";
+  for (std::size_t i = 0; i < levels; ++i)
+    s += "</a>";
   return s;
 }
 
@@ -102,7 +104,7 @@ TEST(StanzaFramer, ThirtyThousandLevelsAreRefusedWithTheirHead) {
 
 TEST(StanzaFramer, DepthLimitIsExact) {
   StanzaLimits limits;
-  limits.max_depth = 4;  // message + 3 levels
+  limits.max_depth = 4;                               // message + 3 levels
   Fed ok = after_header(message(nested(2)), limits);  // message, a, a
   EXPECT_TRUE(ok.refused.empty());
   Fed ok3 = after_header(message(nested(3)), limits);  // depth 4
