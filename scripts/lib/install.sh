@@ -8,7 +8,7 @@ SALON_PACKAGES=(
   build-essential cmake pkg-config
   libgloox-dev libpqxx-dev libfmt-dev libboost-dev libboost-system-dev libssl-dev
   libcurl4-openssl-dev nlohmann-json3-dev libtomlplusplus-dev libgtest-dev libgmock-dev
-  libsystemd-dev libjemalloc-dev
+  libsystemd-dev libjemalloc-dev systemd
   postgresql prosody ejabberd
   python3-slixmpp python3-aiosmtpd python3-pytest python3-requests
   chromium tmux curl profanity
