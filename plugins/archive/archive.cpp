@@ -11,6 +11,12 @@
 
 namespace salon::archive {
 
+std::optional<std::string> ArchivePlugin::check(const config::PluginSection& section) const {
+  auto s = read_settings(section);
+  if (auto* err = std::get_if<std::string>(&s)) return *err;
+  return std::nullopt;
+}
+
 std::optional<std::string> ArchivePlugin::start(plugin::Host& host,
                                                 const config::PluginSection& section) {
   auto s = read_settings(section);

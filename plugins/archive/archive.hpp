@@ -19,6 +19,8 @@ public:
   std::optional<std::string> start(plugin::Host& host,
                                    const config::PluginSection& section) override;
   std::optional<std::string> reload(const config::PluginSection& section) override;
+  [[nodiscard]] std::optional<std::string> check(
+      const config::PluginSection& section) const override;
   void stop() override;
   std::optional<StanzaError> on_message_before_broadcast(plugin::MessageEvent& ev) override;
   void on_subject_changed(const plugin::RoomView& room, const plugin::OccupantView& sender,

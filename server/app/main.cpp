@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "app/daemon.hpp"
+#include "app/plugins.hpp"
 #include "config/config.hpp"
 #include "core/log.hpp"
 
@@ -100,6 +101,10 @@ int main(int argc, char** argv) {
     return salon::app::exit_config;
   }
   if (options->check_only) {
+    if (auto err = salon::app::check_plugins(*loaded.config)) {
+      std::fprintf(stderr, "%s\n", err->c_str());
+      return salon::app::exit_config;
+    }
     std::printf("%s: OK\n", options->config_path.c_str());
     return 0;
   }

@@ -171,6 +171,11 @@ public:
   [[nodiscard]] virtual std::string_view name() const = 0;
   // Validates the section and starts; an error text (with key and line) refuses start-up.
   virtual std::optional<std::string> start(Host& host, const config::PluginSection& section) = 0;
+  // The same validation as start(), without starting anything (`salond --check-config`):
+  // what start() would refuse, check() must report.
+  [[nodiscard]] virtual std::optional<std::string> check(const config::PluginSection&) const {
+    return std::nullopt;
+  }
   // SIGHUP with a changed section; an error keeps the old settings.
   virtual std::optional<std::string> reload(const config::PluginSection&) { return std::nullopt; }
   virtual void stop() {}

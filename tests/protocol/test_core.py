@@ -178,6 +178,26 @@ def test_check_config_reports_key_and_line(stack, tmp_path):
     assert "OK" in r.stdout
 
 
+def test_check_config_runs_the_plugins_validation(stack, tmp_path):
+    """A bad key inside [plugins.archive] fails --check-config, as it would fail start-up."""
+    for extra, key in (("surprise = 1", "plugins.archive.surprise"),
+                       ("max_page = \"lots\"", "plugins.archive.max_page")):
+        cfg = tmp_path / "plugin.toml"
+        cfg.write_text("[component]\ndomain = \"rooms.localhost\"\nsecret = \"x\"\n"
+                       "[database]\nconninfo = \"host=/tmp\"\n"
+                       f"[plugins.archive]\nenabled = true\n{extra}\n")
+        r = subprocess.run([stack["SALON_BIN"], "--check-config", str(cfg)], capture_output=True,
+                           text=True)
+        assert r.returncode == 1, (extra, r.stdout)
+        assert "line 8" in r.stderr and key in r.stderr, r.stderr
+        assert "OK" not in r.stdout
+    # A disabled plugin's section is not the running config's concern.
+    cfg.write_text("[component]\ndomain = \"rooms.localhost\"\nsecret = \"x\"\n"
+                   "[database]\nconninfo = \"host=/tmp\"\n[plugins.archive]\nenabled = false\n")
+    r = subprocess.run([stack["SALON_BIN"], "--check-config", str(cfg)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
 def test_sigterm_is_a_clean_exit_and_sighup_reloads(stack, salond_factory, free_port):
     # A second salond on the harness domain, so the stack's one keeps serving.
     proc = salond_factory(component={"domain": stack["SALON_HARNESS_DOMAIN"],

@@ -54,8 +54,7 @@ TEST_F(Guarded, WrongTokenWithExpectContinueGetsNoInterim) {
 
 TEST_F(Guarded, RightTokenReachesTheHandlerWithBodyAndParams) {
   Client c(port);
-  auto r = c.request("POST", "/api/v1/things/a%2Fb", "hello",
-                     {{"Authorization", "Bearer s3cret"}});
+  auto r = c.request("POST", "/api/v1/things/a%2Fb", "hello", {{"Authorization", "Bearer s3cret"}});
   ASSERT_TRUE(r.complete) << r.error;
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "a/b:hello");
