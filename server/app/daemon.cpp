@@ -48,6 +48,8 @@ db::Options db_options(const config::Config& c) {
   db::Options o;
   o.conninfo = c.database.conninfo;
   o.health_interval = c.database.health_interval;
+  o.statement_timeout = c.database.statement_timeout;
+  o.max_queued_queries = c.database.max_queued_queries;
   o.schema_dir = db::default_schema_dir();
   return o;
 }

@@ -37,6 +37,8 @@ struct Component {
 struct Database {
   std::string conninfo;  // libpq connection string (conninfo / conninfo_env)
   std::chrono::milliseconds health_interval{1000};
+  std::chrono::milliseconds statement_timeout{30000};  // every statement but migrations
+  std::size_t max_queued_queries = 10000;              // waiting for a reader thread
 };
 
 struct Http {

@@ -125,6 +125,8 @@ void read_database(const Node* t, Context& ctx, Database& d) {
   // conninfo may carry a password: it is handled like a secret (never in messages).
   s.secret("conninfo", true, {.env = true, .file = false}, d.conninfo);
   s.positive_ms("health_interval_ms", d.health_interval);
+  s.positive_ms("statement_timeout_ms", d.statement_timeout);
+  s.positive_size("max_queued_queries", d.max_queued_queries);
   s.finish();
 }
 

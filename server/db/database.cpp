@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "db/database.hpp"
 
+#include <fmt/format.h>
+
 #include "core/log.hpp"
 #include "db/conninfo.hpp"
 #include "db/engine.hpp"
@@ -37,6 +39,8 @@ DbMetrics::DbMetrics(Metrics& m)
                                {{"op", "connect"}})),
       query_errors(
           m.counter("salon_db_errors_total", "PostgreSQL errors by operation", {{"op", "query"}})),
+      queries_refused(m.counter("salon_db_queries_refused_total",
+                                "Queries failed at once because too many waited for a reader")),
       write_errors(
           m.counter("salon_db_errors_total", "PostgreSQL errors by operation", {{"op", "write"}})),
       health_errors(m.counter("salon_db_errors_total", "PostgreSQL errors by operation",
@@ -118,9 +122,15 @@ void Database::submit(detail::QueryTask task) {
   auto& e = *engine_;
   {
     std::lock_guard lock(e.mutex);
-    if (!e.stopping) {
+    if (!e.stopping && e.queries.size() < e.options.max_queued_queries) {
       e.queries.push_back(std::move(task));
       e.reader_cv.notify_one();
+      return;
+    }
+    if (!e.stopping) {
+      e.metrics.queries_refused.inc();
+      e.post(task.fail(
+          fmt::format("too many queued queries ({} wait for a reader)", e.queries.size())));
       return;
     }
   }

@@ -53,7 +53,14 @@ struct Options {
   std::size_t max_batch = 1000;  // jobs per write transaction at most
   std::chrono::milliseconds reconnect_initial{100};
   std::chrono::milliseconds reconnect_max{2000};
-  std::chrono::seconds connect_timeout{5};          // used unless conninfo sets connect_timeout
+  std::chrono::seconds connect_timeout{5};  // used unless conninfo sets connect_timeout
+  // Every statement on every connection (SET statement_timeout): a query stuck on a lock or a
+  // runaway plan fails instead of holding a worker forever. Migrations are exempt. 0 = none.
+  std::chrono::milliseconds statement_timeout{30000};
+  // Queries waiting for a reader; past it query() fails at once ("too many queued queries"),
+  // counted in salon_db_queries_refused_total, rather than queue without bound behind a slow
+  // database.
+  std::size_t max_queued_queries = 10000;
   std::optional<std::filesystem::path> schema_dir;  // migrations to apply; none when unset
 };
 

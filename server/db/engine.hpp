@@ -50,6 +50,7 @@ struct DbMetrics {
   Gauge& up;
   Counter& connect_errors;
   Counter& query_errors;
+  Counter& queries_refused;
   Counter& write_errors;
   Counter& health_errors;
 };

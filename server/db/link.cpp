@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "db/link.hpp"
 
+#include <pqxx/nontransaction>
+
 #include "core/log.hpp"
 #include "db/conninfo.hpp"
 #include "db/engine.hpp"
@@ -82,6 +84,10 @@ pqxx::connection_base* Link::attempt() {
   try {
     conn_ = std::make_unique<pqxx::connection>(conninfo_);
     notices_ = std::make_unique<NoticeLog>(*conn_, role_);
+    if (const auto ms = engine_.options.statement_timeout.count(); ms > 0) {
+      pqxx::nontransaction tx(*conn_, "statement_timeout");
+      tx.exec("SET statement_timeout = " + std::to_string(ms));  // an integer: no quoting
+    }
     backoff_.reset();
     log::debug("db", "{}: connected", role_);
     return conn_.get();

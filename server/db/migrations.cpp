@@ -82,6 +82,8 @@ bool apply_file(pqxx::connection_base& conn, const MigrationFile& f, int newest_
                 const std::filesystem::path& dir, MigrationResult& result) {
   const std::string sql = read_file(f.path);
   pqxx::work tx(conn, "migration");
+  // A migration may rewrite a large table: the connection's statement_timeout is not for it.
+  tx.exec("SET LOCAL statement_timeout = 0");
   const int current = lock_and_read_version(tx);
   if (current > newest_file) {
     result.status = MigrationStatus::newer_schema;

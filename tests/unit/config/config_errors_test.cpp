@@ -203,10 +203,12 @@ TEST(ConfigErrors, StanzaLimits) {
 }
 
 TEST(ConfigErrors, NonPositiveDurationsAndLimits) {
-  for (const char* line : {"health_interval_ms = 0", "health_interval_ms = -5"}) {
+  for (const char* line : {"health_interval_ms = 0", "health_interval_ms = -5",
+                           "statement_timeout_ms = 0", "max_queued_queries = 0"}) {
     Error e = load_error(lines({"[component]", "domain = \"rooms.localhost\"", "secret = \"x\"",
                                 "[database]", "conninfo = \"x\"", line}));
-    EXPECT_EQ(e.key, "database.health_interval_ms");
+    const std::string_view text = line;
+    EXPECT_EQ(e.key, "database." + std::string(text.substr(0, text.find(' '))));
     EXPECT_EQ(e.line, 6);
     EXPECT_THAT(e.message, StartsWith("must be positive"));
   }

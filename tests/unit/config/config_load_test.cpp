@@ -30,6 +30,8 @@ TEST(ConfigLoad, MinimalFileGetsDefaults) {
   EXPECT_EQ(c.component.max_stanza_attributes, 64u);
   EXPECT_EQ(c.component.max_send_queue_bytes, 64u * 1024 * 1024);
   EXPECT_EQ(c.database.health_interval.count(), 1000);
+  EXPECT_EQ(c.database.statement_timeout.count(), 30000);
+  EXPECT_EQ(c.database.max_queued_queries, 10000u);
   EXPECT_EQ(c.http.listen_address, "127.0.0.1");
   EXPECT_EQ(c.http.listen_port, 8480);
   EXPECT_EQ(c.http.api_token, "");
@@ -60,6 +62,8 @@ TEST(ConfigLoad, FullFileSetsEveryKey) {
       "[database]",
       "conninfo = \"host=db dbname=salon\"",
       "health_interval_ms = 2500",
+      "statement_timeout_ms = 4000",
+      "max_queued_queries = 12",
       "[http]",
       "listen = \"[::1]:9000\"",
       "api_token = \"tok\"",
@@ -95,6 +99,8 @@ TEST(ConfigLoad, FullFileSetsEveryKey) {
   EXPECT_EQ(c.component.max_send_queue_bytes, 1048576u);
   EXPECT_EQ(c.database.conninfo, "host=db dbname=salon");
   EXPECT_EQ(c.database.health_interval.count(), 2500);
+  EXPECT_EQ(c.database.statement_timeout.count(), 4000);
+  EXPECT_EQ(c.database.max_queued_queries, 12u);
   EXPECT_EQ(c.http.listen_address, "::1");
   EXPECT_EQ(c.http.listen_port, 9000);
   EXPECT_EQ(c.http.api_token, "tok");

@@ -129,3 +129,74 @@ TEST_F(Queries, BrokenConnectionFailsOnceThenReconnects) {
 
 }  // namespace
 }  // namespace salon::db::test
+
+namespace salon::db::test {
+namespace {
+
+class Bounded : public Queries {};
+
+TEST_F(Bounded, StatementTimeoutStopsARunawayQuery) {
+  Options o = options(1);
+  o.statement_timeout = std::chrono::milliseconds(200);
+  Database db(io_, metrics_, o);
+  std::optional<Result<int>> slow, after, write_setting;
+  db.query(
+      [](pqxx::connection_base& c) {
+        pqxx::read_transaction tx(c);
+        tx.exec("SELECT pg_sleep(30)");  // without the timeout: 30 s, then success
+        return 1;
+      },
+      [&](Result<int> r) { slow = std::move(r); });
+  db.query([](pqxx::connection_base& c) { return backend_pid(c); },
+           [&](Result<int> r) { after = std::move(r); });
+  ASSERT_TRUE(run_until([&] { return slow && after; }));
+  ASSERT_FALSE(slow->ok());
+  EXPECT_NE(slow->error().find("statement timeout"), std::string::npos) << slow->error();
+  EXPECT_TRUE(after->ok()) << after->error();  // the reader goes on
+  // The writer's connection has it too.
+  auto shown = std::make_shared<std::string>();
+  db.write({[shown](pqxx::dbtransaction& tx) {
+              *shown = tx.exec("SHOW statement_timeout")[0][0].as<std::string>();
+            },
+            [&](bool ok, std::string err) {
+              write_setting = ok ? Result<int>::success(0) : Result<int>::failure(err);
+            }});
+  ASSERT_TRUE(run_until([&] { return write_setting.has_value(); }));
+  ASSERT_TRUE(write_setting->ok()) << write_setting->error();
+  EXPECT_EQ(*shown, "200ms");
+}
+
+TEST_F(Bounded, QueriesBeyondTheQueueBoundFailAtOnce) {
+  Options o = options(1);
+  o.max_queued_queries = 3;
+  Database db(io_, metrics_, o);
+  std::atomic<bool> started{false}, release{false};
+  std::optional<Result<int>> first;
+  db.query(
+      [&](pqxx::connection_base&) {
+        started = true;
+        while (!release)
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        return 0;
+      },
+      [&](Result<int> r) { first = std::move(r); });
+  ASSERT_TRUE(run_until([&] { return started.load(); }));  // the one reader is busy
+  std::vector<Result<int>> done;
+  for (int i = 0; i < 5; ++i)
+    db.query([i](pqxx::connection_base&) { return i; },
+             [&](Result<int> r) { done.push_back(std::move(r)); });
+  // Two over the bound: refused without waiting for the reader.
+  ASSERT_TRUE(run_until([&] { return done.size() == 2; }));
+  for (const auto& r : done) {
+    EXPECT_FALSE(r.ok());
+    EXPECT_NE(r.error().find("too many queued queries"), std::string::npos) << r.error();
+  }
+  EXPECT_EQ(metrics_.counter("salon_db_queries_refused_total", "").value(), 2u);
+  release = true;
+  ASSERT_TRUE(run_until([&] { return first && done.size() == 5; }));
+  for (std::size_t i = 2; i < 5; ++i)
+    EXPECT_TRUE(done[i].ok()) << done[i].error();
+}
+
+}  // namespace
+}  // namespace salon::db::test
