@@ -20,7 +20,11 @@ std::optional<std::string> ArchivePlugin::start(plugin::Host& host,
   std::unique_ptr<Spool> spool;
   if (!settings_.spool_dir.empty()) {
     try {
-      spool = std::make_unique<Spool>(host.loop(), settings_.spool_dir);
+      spool = std::make_unique<Spool>(
+          host.loop(), settings_.spool_dir,
+          &host.metrics().counter("salon_archive_spool_corrupt_records_total",
+                                  "Stretches of the spool that were not whole records: skipped "
+                                  "on replay and copied to archive.spool.corrupt"));
     } catch (const std::exception& e) {
       return "key 'plugins.archive.spool_dir': " + std::string(e.what());
     }
