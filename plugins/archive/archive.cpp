@@ -29,6 +29,9 @@ std::optional<std::string> ArchivePlugin::start(plugin::Host& host,
       return "key 'plugins.archive.spool_dir': " + std::string(e.what());
     }
   }
+  unreadable_ = std::make_shared<Unreadable>(&host.metrics().counter(
+      "salon_archive_unreadable_rows_total",
+      "Archived stanzas that no longer parse, served as placeholders (each row once)"));
   writer_ =
       std::make_unique<Writer>(host.loop(), host.database(), host.metrics(), std::move(spool));
   host.add_room_feature(std::string(ns::mam));
@@ -132,8 +135,8 @@ void ArchivePlugin::history(const plugin::RoomView& room, const plugin::HistoryR
   const std::int64_t room_id = room.id;
   const std::string room_jid = room.jid.bare_str();
   host_->database().query(
-      [room_id, room_jid, lim](pqxx::connection_base& conn) {
-        return read_history(conn, room_id, room_jid, lim);
+      [room_id, room_jid, lim, bad = unreadable_](pqxx::connection_base& conn) {
+        return read_history(conn, room_id, room_jid, lim, bad.get());
       },
       [done = std::move(done), room_jid](db::Result<std::vector<Element>> r) {
         if (!r) {
