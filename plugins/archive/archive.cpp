@@ -26,11 +26,18 @@ std::optional<std::string> ArchivePlugin::start(plugin::Host& host,
   std::unique_ptr<Spool> spool;
   if (!settings_.spool_dir.empty()) {
     try {
-      spool = std::make_unique<Spool>(host.loop(), settings_.spool_dir);
+      spool = std::make_unique<Spool>(
+          host.loop(), settings_.spool_dir,
+          &host.metrics().counter("salon_archive_spool_corrupt_records_total",
+                                  "Stretches of the spool that were not whole records: skipped "
+                                  "on replay and copied to archive.spool.corrupt"));
     } catch (const std::exception& e) {
       return "key 'plugins.archive.spool_dir': " + std::string(e.what());
     }
   }
+  unreadable_ = std::make_shared<Unreadable>(&host.metrics().counter(
+      "salon_archive_unreadable_rows_total",
+      "Archived stanzas that no longer parse, served as placeholders (each row once)"));
   writer_ =
       std::make_unique<Writer>(host.loop(), host.database(), host.metrics(), std::move(spool));
   host.add_room_feature(std::string(ns::mam));
@@ -134,8 +141,8 @@ void ArchivePlugin::history(const plugin::RoomView& room, const plugin::HistoryR
   const std::int64_t room_id = room.id;
   const std::string room_jid = room.jid.bare_str();
   host_->database().query(
-      [room_id, room_jid, lim](pqxx::connection_base& conn) {
-        return read_history(conn, room_id, room_jid, lim);
+      [room_id, room_jid, lim, bad = unreadable_](pqxx::connection_base& conn) {
+        return read_history(conn, room_id, room_jid, lim, bad.get());
       },
       [done = std::move(done), room_jid](db::Result<std::vector<Element>> r) {
         if (!r) {

@@ -9,6 +9,7 @@
 #include "plugin/plugin.hpp"
 #include "retention.hpp"
 #include "settings.hpp"
+#include "unreadable.hpp"
 #include "writer.hpp"
 
 namespace salon::archive {
@@ -37,6 +38,8 @@ private:
   Settings settings_;
   std::unique_ptr<Writer> writer_;
   std::unique_ptr<Retention> retention_;
+  // Shared with the reader threads' jobs, which may outlive a stop().
+  std::shared_ptr<Unreadable> unreadable_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

@@ -83,8 +83,8 @@ void ArchivePlugin::mam_query(const plugin::RoomIq& iq, IqResponder reply) {
   const std::int64_t room_id = iq.room.id;
   auto responder = std::make_shared<IqResponder>(std::move(reply));
   host_->database().query(
-      [q, room_id, room_jid, limit](pqxx::connection_base& conn) {
-        return run_query(conn, *q, room_id, room_jid, limit);
+      [q, room_id, room_jid, limit, bad = unreadable_](pqxx::connection_base& conn) {
+        return run_query(conn, *q, room_id, room_jid, limit, bad.get());
       },
       [q, responder](db::Result<Page> r) {
         if (!r) {

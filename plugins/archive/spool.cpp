@@ -2,167 +2,187 @@
 #include "spool.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <system_error>
+
+#include "core/log.hpp"
 
 namespace salon::archive {
 namespace {
 
-void netstring(std::string& out, std::string_view s) {
-  out += std::to_string(s.size());
-  out += ':';
-  out += s;
-  out += ',';
-}
+namespace fs = std::filesystem;
 
-// Reads one netstring at `pos`; false when the data is short or malformed.
-bool read_netstring(std::string_view data, std::size_t& pos, std::string& out) {
-  const auto colon = data.find(':', pos);
-  if (colon == std::string_view::npos) return false;
-  std::size_t n = 0;
-  const auto [p, ec] = std::from_chars(data.data() + pos, data.data() + colon, n);
-  if (ec != std::errc() || p != data.data() + colon) return false;
-  if (colon + 1 + n + 1 > data.size() || data[colon + 1 + n] != ',') return false;
-  out.assign(data.substr(colon + 1, n));
-  pos = colon + 1 + n + 1;
-  return true;
-}
-
-std::optional<Row> decode_row(std::string_view payload) {
-  std::string f[12];
-  std::size_t pos = 0;
-  for (auto& s : f)
-    if (!read_netstring(payload, pos, s)) return std::nullopt;
-  if (pos != payload.size()) return std::nullopt;
-  Row r;
-  try {
-    r.room_id = std::stoll(f[0]);
-    r.ts_us = std::stoll(f[2]);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  r.stanza_id = f[1];
-  r.kind = f[3] == "subject"      ? Kind::subject
-           : f[3] == "correction" ? Kind::correction
-           : f[3] == "retraction" ? Kind::retraction
-                                  : Kind::message;
-  r.nick = f[4];
-  r.sender_jid = f[5];
-  r.occupant_id = f[6];
-  r.msg_id = f[7];
-  r.has_body = f[8] == "1";
-  r.body = f[9];
-  r.stanza = f[10];
-  r.replaces = f[11];
-  return r;
-}
+// A chunk always holds a whole record of the largest size, so every read makes progress.
+constexpr std::size_t kChunk = kMaxRecord + 64;
 
 std::string errno_text(const std::string& what) {
   return what + ": " + std::strerror(errno);
 }
 
-bool write_all(int fd, std::string_view data) {
+std::string fsync_dir(const fs::path& dir) {
+  const fs::path d = dir.empty() ? fs::path(".") : dir;
+  const int fd = ::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return errno_text("open " + d.string());
+  std::string error;
+  if (::fsync(fd) != 0) error = errno_text("fsync " + d.string());
+  ::close(fd);
+  return error;
+}
+
+// Creates `dir` and its missing parents, each new entry fsync'd in its parent: a spool
+// directory made just before a power cut must still be there, with the spool file in it.
+void make_dirs(const fs::path& dir) {
+  if (dir.empty() || fs::is_directory(dir)) return;
+  const fs::path parent = dir.parent_path();
+  if (parent != dir) make_dirs(parent);
+  if (!fs::create_directory(dir)) return;
+  if (auto error = fsync_dir(parent); !error.empty()) throw std::runtime_error(error);
+}
+
+bool pwrite_all(int fd, std::string_view data, std::uint64_t at) {
   while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
+    const ssize_t n = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(at));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     data.remove_prefix(static_cast<std::size_t>(n));
+    at += static_cast<std::uint64_t>(n);
   }
   return true;
 }
 
+// Reads up to buf.size() bytes at `at`; the buffer is shrunk to what the file had.
+bool pread_all(int fd, std::string& buf, std::uint64_t at) {
+  std::size_t got = 0;
+  while (got < buf.size()) {
+    const ssize_t n = ::pread(fd, buf.data() + got, buf.size() - got, static_cast<off_t>(at + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  buf.resize(got);
+  return true;
+}
+
+// Opens the spool file for writing; a file created here gets its directory entry fsync'd.
+int open_for_append(const fs::path& path, std::string& error) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd >= 0 || errno != ENOENT) {
+    if (fd < 0) error = errno_text("open " + path.string());
+    return fd;
+  }
+  fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    error = errno_text("open " + path.string());
+  else
+    error = fsync_dir(path.parent_path());
+  return fd;
+}
+
 }  // namespace
 
-std::string encode_record(const Row& r) {
-  std::string p;
-  netstring(p, std::to_string(r.room_id));
-  netstring(p, r.stanza_id);
-  netstring(p, std::to_string(r.ts_us));
-  netstring(p, to_string(r.kind));
-  netstring(p, r.nick);
-  netstring(p, r.sender_jid);
-  netstring(p, r.occupant_id);
-  netstring(p, r.msg_id);
-  netstring(p, r.has_body ? "1" : "0");
-  netstring(p, r.body);
-  netstring(p, r.stanza);
-  netstring(p, r.replaces);
-  return std::to_string(p.size()) + "\n" + p + "\n";
-}
-
-std::vector<Row> decode_records(std::string_view data, std::size_t& consumed,
-                                std::size_t max_rows) {
-  std::vector<Row> rows;
-  consumed = 0;
-  std::size_t pos = 0;
-  while (pos < data.size() && rows.size() < max_rows) {
-    const auto nl = data.find('\n', pos);
-    if (nl == std::string_view::npos) break;
-    std::size_t n = 0;
-    const auto [p, ec] = std::from_chars(data.data() + pos, data.data() + nl, n);
-    if (ec != std::errc() || p != data.data() + nl) break;
-    if (nl + 1 + n + 1 > data.size() || data[nl + 1 + n] != '\n') break;  // torn record
-    auto row = decode_row(data.substr(nl + 1, n));
-    if (!row) break;
-    rows.push_back(std::move(*row));
-    pos = nl + 1 + n + 1;
-    consumed = pos;
-  }
-  return rows;
-}
-
-Spool::Spool(boost::asio::io_context& loop, std::filesystem::path dir)
-    : loop_(loop), path_(std::move(dir) / "archive.spool") {
-  std::filesystem::create_directories(path_.parent_path());
+Spool::Spool(boost::asio::io_context& loop, std::filesystem::path dir, Counter* corrupt)
+    : loop_(loop), path_(std::move(dir) / "archive.spool"), corrupt_(corrupt) {
+  make_dirs(path_.parent_path());
   std::error_code ec;
   const auto size = std::filesystem::file_size(path_, ec);
   file_size_ = ec ? 0 : size;
   bytes_ = file_size_;
+  boost::asio::post(thread_, [this] { recover(); });
 }
 
 Spool::~Spool() {
   thread_.join();
 }
 
+// Runs first on the spool thread. Appends write at file_size_, so without this cut the next
+// run's records would sit behind the torn one, and replay would have to skip it as damage.
+void Spool::recover() {
+  const int fd = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);
+  // On any failure file_size_ keeps the size the constructor saw: appends write there, and a
+  // smaller guess would overwrite whole records.
+  if (fd < 0) {
+    if (errno != ENOENT)
+      log::error("archive", "{}", errno_text("open " + path_.string()));
+    else
+      file_size_ = 0;
+    return;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    log::error("archive", "{}", errno_text("stat " + path_.string()));
+    ::close(fd);
+    return;
+  }
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  std::uint64_t pos = 0;
+  bool torn = false;
+  std::string buf;
+  while (pos < size && !torn) {
+    buf.resize(std::min<std::uint64_t>(size - pos, kChunk));
+    if (!pread_all(fd, buf, pos) || buf.empty()) break;
+    const SpoolChunk c = decode_spool(buf, pos + buf.size() >= size);
+    torn = c.torn;
+    pos += c.end;
+    if (c.end == 0 && !torn) break;  // cannot happen (a chunk holds a whole record): no loop
+  }
+  file_size_ = torn ? pos : size;
+  if (torn) {
+    std::string error;
+    if (::ftruncate(fd, static_cast<off_t>(pos)) != 0 || ::fsync(fd) != 0)
+      error = errno_text("truncate " + path_.string());
+    else
+      error = fsync_dir(path_.parent_path());
+    // Appends write at file_size_ all the same: the torn bytes are overwritten, not followed.
+    if (!error.empty()) log::error("archive", "cutting a torn spool record: {}", error);
+    log::warn("archive",
+              "{}: cut {} bytes of a record torn by a crash at offset {} (its message "
+              "was never reflected)",
+              path_.string(), size - pos, pos);
+  }
+  ::close(fd);
+  boost::asio::post(loop_, [this, life = std::weak_ptr<int>(alive_), n = file_size_] {
+    if (!life.expired()) bytes_ = n;
+  });
+}
+
 void Spool::append(std::shared_ptr<const std::vector<Row>> rows,
                    std::function<void(std::string)> done) {
-  boost::asio::post(
-      thread_, [this, rows, done = std::move(done), life = std::weak_ptr<int>(alive_)]() mutable {
-        std::string data;
-        for (const Row& r : *rows)
-          data += encode_record(r);
-        std::string error;
-        const int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-        if (fd < 0) {
-          error = errno_text("open " + path_.string());
-        } else {
-          if (!write_all(fd, data))
-            error = errno_text("write " + path_.string());
-          else if (::fsync(fd) != 0)
-            error = errno_text("fsync " + path_.string());
-          ::close(fd);
-        }
-        // A failed append may leave a torn record at the end: later records would sit behind
-        // it, so cut the file back to where it was.
-        if (!error.empty()) {
-          if (::truncate(path_.c_str(), static_cast<off_t>(file_size_)) != 0) {
-            error += "; " + errno_text("truncate");
-          }
-        } else {
-          file_size_ += data.size();
-        }
-        const std::uint64_t remaining = file_size_ - replayed_;
-        boost::asio::post(loop_, [this, life, remaining, error, done = std::move(done)] {
-          if (!life.expired()) bytes_ = remaining;
-          done(error);
-        });
-      });
+  boost::asio::post(thread_, [this, rows, done = std::move(done),
+                              life = std::weak_ptr<int>(alive_)]() mutable {
+    std::string data;
+    std::string error;
+    for (const Row& r : *rows) {
+      std::string rec = encode_record(r);
+      if (rec.size() > kMaxRecord)
+        error = "a row of " + std::to_string(rec.size()) + " bytes is larger than the spool takes";
+      data += rec;
+    }
+    const int fd = error.empty() ? open_for_append(path_, error) : -1;
+    if (fd >= 0) {
+      if (error.empty() && !pwrite_all(fd, data, file_size_))
+        error = errno_text("write " + path_.string());
+      else if (error.empty() && ::fsync(fd) != 0)
+        error = errno_text("fsync " + path_.string());
+      // A failed append may leave a torn record: the next one overwrites it (it writes at
+      // file_size_), and the cut keeps a restart from finding it.
+      if (!error.empty() && ::ftruncate(fd, static_cast<off_t>(file_size_)) != 0)
+        error += "; " + errno_text("truncate");
+      ::close(fd);
+    }
+    if (error.empty()) file_size_ += data.size();
+    const std::uint64_t remaining = file_size_ - replayed_;
+    boost::asio::post(loop_, [this, life, remaining, error, done = std::move(done)] {
+      if (!life.expired()) bytes_ = remaining;
+      done(error);
+    });
+  });
 }
 
 void Spool::read(std::size_t max_rows,
@@ -174,17 +194,19 @@ void Spool::read(std::size_t max_rows,
     const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0 && errno != ENOENT) error = errno_text("open " + path_.string());
     if (fd >= 0) {
-      // Rows are at most a stanza (256 KiB by default) each: 4 MiB holds many.
-      std::string buf(std::min<std::uint64_t>(file_size_ - replayed_, 4u << 20), '\0');
-      const ssize_t n = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(replayed_));
+      const std::uint64_t remaining = file_size_ - replayed_;
+      std::string buf(std::min<std::uint64_t>(remaining, kChunk), '\0');
+      const bool ok = pread_all(fd, buf, replayed_);
       ::close(fd);
-      if (n < 0) {
+      if (!ok) {
         error = errno_text("read " + path_.string());
       } else {
-        buf.resize(static_cast<std::size_t>(n));
-        std::size_t consumed = 0;
-        rows = decode_records(buf, consumed, max_rows);
-        end = replayed_ + consumed;
+        SpoolChunk c = decode_spool(buf, buf.size() < kChunk || buf.size() == remaining, max_rows);
+        // Appends are whole and recover() cut the torn record: an incomplete one is damage.
+        if (c.torn) c.corrupt.push_back({c.end, buf.size() - c.end}), c.end = buf.size();
+        set_aside(buf, replayed_, c);
+        rows = std::move(c.rows);
+        end = replayed_ + c.end;
       }
     }
     boost::asio::post(loop_,
@@ -192,6 +214,26 @@ void Spool::read(std::size_t max_rows,
                         done(std::move(rows), end, error);
                       });
   });
+}
+
+// Bad stretches are reported once each (a replay step that fails is read again) and copied
+// to archive.spool.corrupt, which outlives the spool's truncation.
+void Spool::set_aside(std::string_view chunk, std::uint64_t at, const SpoolChunk& c) {
+  const fs::path aside = path_.string() + ".corrupt";
+  for (const auto& s : c.corrupt) {
+    if (at + s.offset < reported_) continue;
+    reported_ = at + s.offset + s.size;
+    if (corrupt_) corrupt_->inc();
+    std::string error;
+    const int fd = ::open(aside.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || !pwrite_all(fd, chunk.substr(s.offset, s.size), 0) || ::fsync(fd) != 0)
+      error = " (" + errno_text("copying them to " + aside.string()) + ")";
+    if (fd >= 0) ::close(fd);
+    log::error("archive",
+               "{}: {} bytes at offset {} are not a whole record: skipped, the records after "
+               "them are replayed; the bytes are appended to {}{}",
+               path_.string(), s.size, at + s.offset, aside.string(), error);
+  }
 }
 
 void Spool::consumed(std::uint64_t end, std::function<void(std::string)> done) {
@@ -205,7 +247,7 @@ void Spool::consumed(std::uint64_t end, std::function<void(std::string)> done) {
           if (::truncate(path_.c_str(), 0) != 0 && errno != ENOENT) {
             error = errno_text("truncate " + path_.string());
           } else {
-            file_size_ = replayed_ = 0;
+            file_size_ = replayed_ = reported_ = 0;
           }
         }
         const std::uint64_t remaining = file_size_ - replayed_;

@@ -5,8 +5,12 @@
 // INSERT ignores stanza-ids already stored.
 //
 // Format: one record per row, "<payload length>\n<payload>\n", the payload being the row's
-// fields as netstrings. A record cut short by a crash during append is ignored on reading
-// (its message was never reflected: the hold waits for the fsync).
+// fields as netstrings. A record cut short by a crash during append (its message was never
+// reflected: the hold waits for the fsync) is cut off when the spool is opened, so that new
+// records are not appended behind it. Bytes in the middle that are not a record (a damaged
+// disk, a hand-edited file) are skipped on replay, copied to `archive.spool.corrupt`, logged
+// as an error and counted in salon_archive_spool_corrupt_records_total: the records after them
+// are still replayed, and the operator has the bytes to look at.
 //
 // Blocking file work runs on the spool's own thread; every method is called on the loop and
 // every completion is posted back to the loop.
@@ -24,19 +28,40 @@
 #include <string>
 #include <vector>
 
+#include "core/metrics.hpp"
 #include "store.hpp"
 
 namespace salon::archive {
 
-// Pure (unit-tested): the record of one row, and the rows of a spool file's bytes (a torn
-// last record is dropped; `consumed` is where the returned records end).
+// A record's payload is at most this long (a row is a stanza, whose size is limited by
+// max_stanza_bytes, 256 KiB by default, and its body): a longer length line is damage, and
+// append refuses such rows.
+inline constexpr std::size_t kMaxRecord = std::size_t{8} << 20;
+
+// Pure (unit-tested): the record of one row, and what a stretch of a spool file holds.
 std::string encode_record(const Row& row);
+
+struct SpoolChunk {
+  struct Stretch {
+    std::size_t offset = 0, size = 0;
+  };
+  std::vector<Row> rows;
+  std::size_t end = 0;           // where the rows and the bad stretches decoded end
+  std::vector<Stretch> corrupt;  // bytes before `end` that are not records (skipped)
+  bool torn = false;             // `last` and the data ends in a record cut short at `end`
+};
+// `last`: the data reaches the end of the file (otherwise an incomplete record at the end is
+// left for the next chunk, which starts at `end`).
+SpoolChunk decode_spool(std::string_view data, bool last, std::size_t max_rows = SIZE_MAX);
+// The rows of a chunk that is not the end of the file; `consumed` = SpoolChunk::end.
 std::vector<Row> decode_records(std::string_view data, std::size_t& consumed,
                                 std::size_t max_rows = SIZE_MAX);
 
 class Spool {
 public:
-  Spool(boost::asio::io_context& loop, std::filesystem::path dir);
+  // Creates `dir` (fsync'd) and cuts a torn last record off on the spool thread, before any
+  // other work. `corrupt` (may be null) counts the bad stretches that replay skips.
+  Spool(boost::asio::io_context& loop, std::filesystem::path dir, Counter* corrupt = nullptr);
   ~Spool();  // waits for the spool thread's pending work
   Spool(const Spool&) = delete;
   Spool& operator=(const Spool&) = delete;
@@ -44,6 +69,8 @@ public:
   // Appends and fsyncs; `done(error)` on the loop ("" = durable).
   void append(std::shared_ptr<const std::vector<Row>> rows, std::function<void(std::string)> done);
   // Reads up to `max_rows` rows after what was replayed so far. `done(rows, end, error)`.
+  // Rows may be empty with `end` past the replayed offset (only bad bytes were there): pass
+  // `end` to consumed() all the same, and the spool is drained only once empty().
   void read(std::size_t max_rows,
             std::function<void(std::vector<Row>, std::uint64_t end, std::string error)> done);
   // The rows up to `end` are in PostgreSQL: they are not read again; when that is the whole
@@ -56,12 +83,17 @@ public:
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
 
 private:
+  void recover();
+  void set_aside(std::string_view chunk, std::uint64_t at, const SpoolChunk& c);
+
   boost::asio::io_context& loop_;
   std::filesystem::path path_;
+  Counter* corrupt_;
   boost::asio::thread_pool thread_{1};
   std::uint64_t bytes_ = 0;      // loop: file size minus replayed offset
   std::uint64_t file_size_ = 0;  // spool thread only
   std::uint64_t replayed_ = 0;   // spool thread only
+  std::uint64_t reported_ = 0;   // spool thread: bad stretches before this offset were reported
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

@@ -13,6 +13,7 @@
 
 #include "core/xml_parse.hpp"
 #include "stamp.hpp"
+#include "unreadable.hpp"
 
 namespace salon::archive {
 namespace {
@@ -137,7 +138,8 @@ Element tombstone(const pqxx::row& r, const std::string& room_jid) {
   return m;
 }
 
-Item to_item(const pqxx::row& r, const std::string& room_jid) {
+Item to_item(const pqxx::row& r, std::int64_t room_id, const std::string& room_jid,
+             Unreadable* unreadable) {
   Item it;
   it.id = r[0].as<std::int64_t>();
   it.stanza_id = r[1].as<std::string>();
@@ -149,7 +151,9 @@ Item to_item(const pqxx::row& r, const std::string& room_jid) {
     // Forwarded inside urn:xmpp:forward:0: the namespace must be explicit.
     it.message.set_attr("xmlns", std::string(ns::client));
   } else {
-    throw std::runtime_error("archived stanza " + it.stanza_id + " does not parse");
+    it.message = unreadable_placeholder(room_jid, r[5].as<std::string>(), it.stanza_id,
+                                        r[6].as<std::string>());
+    if (unreadable) unreadable->report(room_id, it.stanza_id, r[3].size());
   }
   return it;
 }
@@ -341,7 +345,7 @@ void count_page(pqxx::transaction_base& tx, const MamQuery& q, const Bounds& b,
 }  // namespace
 
 Page run_query(pqxx::connection_base& conn, const MamQuery& q, std::int64_t room_id,
-               const std::string& room_jid, std::size_t limit) {
+               const std::string& room_jid, std::size_t limit, Unreadable* unreadable) {
   // One snapshot for the page and its count/index.
   pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(conn, "mam");
   Page page;
@@ -363,7 +367,7 @@ Page run_query(pqxx::connection_base& conn, const MamQuery& q, std::int64_t room
   const auto rows = tx.exec_params(sql.text, pqxx::prepare::make_dynamic_params(sql.params));
   for (const auto& r : rows) {
     if (page.items.size() == limit) break;
-    page.items.push_back(to_item(r, room_jid));
+    page.items.push_back(to_item(r, room_id, room_jid, unreadable));
   }
   page.complete = rows.size() <= limit;
   if (q.backward()) std::reverse(page.items.begin(), page.items.end());
@@ -450,7 +454,8 @@ Metadata read_metadata(pqxx::connection_base& conn, std::int64_t room_id) {
 }
 
 std::vector<Element> read_history(pqxx::connection_base& conn, std::int64_t room_id,
-                                  const std::string& room_jid, const HistoryLimits& lim) {
+                                  const std::string& room_jid, const HistoryLimits& lim,
+                                  Unreadable* unreadable) {
   pqxx::read_transaction tx(conn, "history");
   const auto rows = tx.exec_params(
       std::string("SELECT ") + kItemColumns +
@@ -461,7 +466,7 @@ std::vector<Element> read_history(pqxx::connection_base& conn, std::int64_t room
   std::vector<Element> out;
   std::size_t chars = 0;
   for (const auto& r : rows) {  // newest first: maxchars keeps the most recent ones
-    Item it = to_item(r, room_jid);
+    Item it = to_item(r, room_id, room_jid, unreadable);
     it.message.remove_attr("xmlns");
     Element& d = it.message.add_child("delay", ns::delay);
     d.set_attr("from", room_jid);

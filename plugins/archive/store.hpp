@@ -16,6 +16,7 @@
 #include "classify.hpp"
 #include "core/element.hpp"
 #include "query.hpp"
+#include "unreadable.hpp"
 
 namespace salon::archive {
 
@@ -89,9 +90,10 @@ struct Page {
   std::optional<std::string> missing_id;  // a referenced stanza-id not in this room
 };
 
-// Runs a parsed MAM query. `room_jid` is used for tombstones' from.
+// Runs a parsed MAM query. `room_jid` is used for tombstones' from. A row whose stanza does
+// not parse is served as a placeholder (unreadable.hpp) and reported to `unreadable`.
 Page run_query(pqxx::connection_base& conn, const MamQuery& q, std::int64_t room_id,
-               const std::string& room_jid, std::size_t limit);
+               const std::string& room_jid, std::size_t limit, Unreadable* unreadable = nullptr);
 
 struct Metadata {
   std::optional<Item> first, last;  // messages only carry id + ts
@@ -104,7 +106,9 @@ struct HistoryLimits {
   std::optional<std::int64_t> since_us;
 };
 // Newest messages within the limits, oldest first, each with <delay from=room stamp/>.
+// Unparsable rows as in run_query.
 std::vector<Element> read_history(pqxx::connection_base& conn, std::int64_t room_id,
-                                  const std::string& room_jid, const HistoryLimits& limits);
+                                  const std::string& room_jid, const HistoryLimits& limits,
+                                  Unreadable* unreadable = nullptr);
 
 }  // namespace salon::archive

@@ -167,12 +167,7 @@ void Writer::replay() {
                                 std::vector<Row> rows, std::uint64_t end, std::string error) {
     if (life.expired()) return;
     if (!error.empty()) return replay_failed(error);
-    if (rows.empty()) {
-      log::info("archive", "spool replayed into PostgreSQL");
-      spooling_ = false;
-      oldest_spooled_us_.reset();
-      return idle();
-    }
+    if (rows.empty()) return skipped(end);
     oldest_spooled_us_ = rows.front().ts_us;
     auto batch = std::make_shared<const std::vector<Row>>(std::move(rows));
     auto last_id = std::make_shared<std::int64_t>(-1);
@@ -195,6 +190,24 @@ void Writer::replay() {
       });
     };
     db_.write(std::move(job));
+  });
+}
+
+// No rows up to `end`: the spool is drained, or it skipped bad bytes (and said so) and more
+// records may follow them. Only an empty spool ends the replay: believing it drained while
+// records remain would leave every later spooled message out of the archive.
+void Writer::skipped(std::uint64_t end) {
+  spool_->consumed(end, [this, life = std::weak_ptr<int>(alive_)](std::string e) {
+    if (life.expired()) return;
+    if (!e.empty()) return replay_failed(e);
+    if (spool_->empty()) {
+      log::info("archive", "spool replayed into PostgreSQL");
+      spooling_ = false;
+      oldest_spooled_us_.reset();
+    } else {
+      next_replay_ = Clock::now() + kReplayRetry;  // the spool always moves on; this bounds it
+    }
+    idle();
   });
 }
 

@@ -61,6 +61,7 @@ private:
                 std::chrono::steady_clock::time_point t0);
   void spool(Rows rows, HoldsPtr holds);
   void replay();
+  void skipped(std::uint64_t end);
   void replay_failed(const std::string& error);
   void idle();
   static void settle(Holds& holds, bool ok);

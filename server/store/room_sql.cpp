@@ -169,6 +169,28 @@ bool delete_room(pqxx::transaction_base& tx, const std::string& local) {
   return !tx.exec_params("DELETE FROM rooms WHERE jid_local = $1 RETURNING id", local).empty();
 }
 
+std::int64_t delete_archive_batch(pqxx::transaction_base& tx, const std::string& local,
+                                  std::int64_t limit) {
+  // The count lock of schemas/005 (plugins/archive/store.cpp, kLockCounts): a fold in flight
+  // must not count rows this batch deletes. Rows above the watermark are not deleted here: the
+  // writer's tallies claim them (plugins/archive/store.hpp, Tally); the fold moves the
+  // watermark up every second, and the room's own DELETE takes whatever is left.
+  tx.exec("SELECT pg_advisory_xact_lock(126862268263938)");
+  return tx
+      .exec_params1(
+          "WITH room AS (SELECT r.id, c.upto FROM rooms r JOIN archive_counts c "
+          "ON c.room_id = r.id WHERE r.jid_local = $1), "
+          "del AS (DELETE FROM archive WHERE room_id = (SELECT id FROM room) AND id IN ("
+          "SELECT id FROM archive WHERE room_id = (SELECT id FROM room) "
+          "AND id <= (SELECT upto FROM room) ORDER BY id LIMIT $2) RETURNING id), "
+          "n AS (SELECT count(*) AS k FROM del), "
+          "upd AS (UPDATE archive_counts SET messages = messages - (SELECT k FROM n) "
+          "WHERE room_id = (SELECT id FROM room)) "
+          "SELECT k FROM n",
+          local, limit)[0]
+      .as<std::int64_t>();
+}
+
 void set_affiliation(pqxx::transaction_base& tx, std::int64_t room_id,
                      const muc::AffiliationRecord& a) {
   if (a.affiliation == muc::Affiliation::none) {

@@ -30,6 +30,11 @@ struct Upserted {
 };
 Upserted upsert_project(pqxx::transaction_base& tx, const muc::ProjectSpec& spec);
 bool delete_room(pqxx::transaction_base& tx, const std::string& local);  // existed
+// Deletes up to `limit` of the room's oldest archive rows, in a transaction of the caller's
+// own, and keeps archive_counts right (as the archive's retention purge does: only rows at or
+// below the room's count watermark, whose count is folded). Returns how many it deleted.
+std::int64_t delete_archive_batch(pqxx::transaction_base& tx, const std::string& local,
+                                  std::int64_t limit);
 void set_affiliation(pqxx::transaction_base& tx, std::int64_t room_id,
                      const muc::AffiliationRecord& a);
 void save_room(pqxx::transaction_base& tx, const muc::RoomRecord& room);

@@ -46,6 +46,9 @@ void write_job(db::Database& db, std::function<Out(pqxx::dbtransaction&)> run,
   db.write(std::move(job));
 }
 
+// Archive rows per transaction when a room is deleted: the retention purge's batch.
+constexpr std::int64_t kArchiveBatch = 5000;
+
 StoreError error_of(const std::string& message) {
   return StoreError{message.empty() ? "query failed" : message};
 }
@@ -83,11 +86,34 @@ void PgRoomStore::upsert_project(
       });
 }
 
+// A room's archive may hold millions of rows. Deleted with the room, they went inside the
+// writer's transaction (the single writer thread: every room's archive batch queued behind it)
+// under the archive's advisory lock held exclusively (schemas/004: every batch in flight
+// waits). So the rows go first, kArchiveBatch at a time on a reader connection, each batch its
+// own short transaction, as the retention purge deletes; the room's DELETE then only takes the
+// rows archived meanwhile (above the count watermark, about a second's worth). A failure
+// between two batches leaves the room with part of its archive and exact counts; deleting it
+// again goes on where this stopped.
 void PgRoomStore::delete_room(const std::string& local,
                               std::function<void(bool existed, StoreError)> done) {
-  write_job<bool>(
-      db_, [local](pqxx::dbtransaction& tx) { return sql::delete_room(tx, local); },
-      std::move(done));
+  db_.query(
+      [local](pqxx::connection_base& conn) {
+        std::int64_t total = 0;
+        for (;;) {
+          pqxx::work tx(conn, "salon_store_archive_delete");
+          const std::int64_t n = sql::delete_archive_batch(tx, local, kArchiveBatch);
+          tx.commit();
+          total += n;
+          if (n < kArchiveBatch) return total;
+        }
+      },
+      [db = &db_, local, done = std::move(done)](db::Result<std::int64_t> r) mutable {
+        if (!r) return done(false, error_of(r.error()));
+        write_job<bool>(
+            *db, [local](pqxx::dbtransaction& tx) { return sql::delete_room(tx, local); },
+            std::move(done));
+      },
+      db::QueryOptions{.idempotent = true});
 }
 
 void PgRoomStore::set_affiliation(std::int64_t room_id, const AffiliationRecord& a,

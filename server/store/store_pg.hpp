@@ -14,6 +14,8 @@
 //  - set_affiliation: upsert by (room, JID); affiliation `none` deletes the row. Empty nick,
 //    email or role keep the stored value (a provisioned member promoted over XMPP stays
 //    provisioned); `reason` is replaced.
+//  - delete_room: the room's archive first, in batches on a reader (store_pg.cpp says why),
+//    then the room in one write job (affiliations and occupants cascade).
 //  - save_room: name, description, subject, subject_nick and the settings (rooms.config).
 //    Affiliations are not touched (set_affiliation / upsert_project do that).
 //  - save_occupants: delete + insert of the room's rows in one transaction; a room deleted

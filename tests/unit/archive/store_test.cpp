@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "../db/pg_env.hpp"
+#include "core/metrics.hpp"
 #include "core/xml_parse.hpp"
 #include "db/migrations.hpp"
 #include "fold.hpp"
@@ -399,6 +400,44 @@ TEST_F(ArchiveStore, HistoryLimits) {
   h = read_history(*conn_, room_, kRoomJid, lim);
   ASSERT_EQ(h.size(), 1u);
   EXPECT_EQ(h[0].child_text("body"), "cccc");
+}
+
+// A row whose stanza no longer parses (nested deeper than kMaxParseDepth, as a salond without
+// the link's depth limit archived it) failed the whole read: history came back empty and every
+// MAM page holding it was an internal-server-error. It is served as a placeholder with its
+// stanza-id, sender and time, and counted once however often it is served.
+TEST_F(ArchiveStore, AnUnparsableRowIsServedAsAPlaceholder) {
+  Row bad = row("bad", "deep", kT0 + 1);
+  bad.stanza = "<message type='groupchat'>";
+  for (std::size_t i = 0; i <= kMaxParseDepth; ++i)
+    bad.stanza += "<x>";
+  for (std::size_t i = 0; i <= kMaxParseDepth; ++i)
+    bad.stanza += "</x>";
+  bad.stanza += "</message>";
+  ASSERT_FALSE(parse_xml(bad.stanza));
+  insert({row("a", "one", kT0), bad, row("c", "three", kT0 + 2)});
+  Counter counter;
+  Unreadable unreadable(&counter);
+  auto e = parse_xml("<query xmlns='urn:xmpp:mam:2'/>");
+  const MamQuery q = std::get<MamQuery>(parse_query(*e, kRoomJid));
+  const Page p = run_query(*conn_, q, room_, kRoomJid, 50, &unreadable);
+  ASSERT_EQ(ids(p), (std::vector<std::string>{"a", "bad", "c"}));
+  const Element& m = p.items[1].message;
+  EXPECT_EQ(p.items[1].ts_us, kT0 + 1);  // MAM's <delay/> carries the original time
+  EXPECT_EQ(m.attr("from"), std::string(kRoomJid) + "/alice");
+  EXPECT_EQ(m.attr("type"), "groupchat");
+  EXPECT_EQ(m.attr("xmlns"), "jabber:client");
+  EXPECT_EQ(m.child_text("body"), kUnreadableBody);
+  ASSERT_TRUE(m.child("stanza-id", "urn:xmpp:sid:0"));
+  EXPECT_EQ(m.child("stanza-id", "urn:xmpp:sid:0")->attr("id"), "bad");
+  EXPECT_EQ(m.child("stanza-id", "urn:xmpp:sid:0")->attr("by"), kRoomJid);
+  EXPECT_EQ(m.child("occupant-id", "urn:xmpp:occupant-id:0")->attr("id"), "occ-alice");
+  const auto h = read_history(*conn_, room_, kRoomJid, HistoryLimits{}, &unreadable);
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_EQ(h[0].child_text("body"), "one");
+  EXPECT_EQ(h[1].child_text("body"), kUnreadableBody);
+  EXPECT_EQ(parse_stamp(h[1].child("delay", "urn:xmpp:delay")->attr("stamp")), kT0 + 1);
+  EXPECT_EQ(counter.value(), 1u);  // served twice, one row
 }
 
 }  // namespace
