@@ -1,0 +1,272 @@
+"""A sustained groupchat load through the real XMPP server, with every message accounted for.
+
+Each room has a few occupants; each occupant sends numbered messages at a steady rate (under
+salond's flood limit, [muc] messages_per_second = 10). The body names the message
+("fault <phase> <n>"), so a reflection is matched by body and an error by the stanza id. What
+each client receives is tracked on the client loop's thread (TrackingInbox), not kept: at a
+few thousand stanzas per second the protocol tests' Inbox (a deep copy of everything, kept for
+failure messages) would be most of the cost. Everything else (joins, IQs) goes through the
+usual Inbox, so the protocol helpers (MucWorld.join, self_ping) work unchanged.
+
+Clients whose stream drops (the XMPP server restarted) are reconnected and rejoin their room
+by themselves, as real clients do (Supervisor).
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from typing import Optional
+
+from lib.client import ClientLoop, XmppClient
+from lib.inbox import Inbox
+from lib.xmlutil import NS_CLIENT, NS_SID, error_condition, local
+from muc_support import MucWorld, Room
+
+PREFIX = "fault "
+
+
+@dataclass
+class Sent:
+    """One message as its sender saw it."""
+    n: int
+    phase: str
+    room: str            # room JID
+    sender: str          # the sender's full JID
+    stanza_id: str       # the id the client gave it (errors carry it back)
+    t_sent: float
+    reflected: Optional[str] = None      # the room's stanza-id, from the reflection to the sender
+    reflections: int = 0                 # reflections the sender got (more than 1 = duplicate)
+    error: Optional[str] = None          # the error condition the sender got back
+
+    @property
+    def body(self) -> str:
+        return f"{PREFIX}{self.phase} {self.n}"
+
+    @property
+    def answered(self) -> bool:
+        return self.reflected is not None or self.error is not None
+
+
+# An unanswered message sent this long before its sender's stream dropped, or before salond
+# was killed, was in flight: answers take milliseconds here, so one older than that was
+# already overdue (silent), not cut off.
+IN_FLIGHT_SECONDS = 1.0
+
+
+@dataclass
+class Cut:
+    """A moment when answers in flight were cut off: for one sender (its stream dropped) or for
+    everyone (salond was killed between t_from and t_to)."""
+    t_from: float
+    t_to: float
+    sender: Optional[str] = None
+
+    def cuts(self, s: Sent) -> bool:
+        return ((self.sender is None or self.sender == s.sender)
+                and self.t_from - IN_FLIGHT_SECONDS <= s.t_sent <= self.t_to)
+
+
+@dataclass
+class Seen:
+    """What one client (an occupant of one room) received of the load, in arrival order."""
+    stanza_ids: list[str] = field(default_factory=list)
+    bodies: set[str] = field(default_factory=set)
+    duplicates: list[str] = field(default_factory=list)   # bodies received more than once
+    last_at: float = 0.0
+
+
+class Tracker:
+    """Every message sent and every reflection or error received. Written on the client loop's
+    thread only (sends and receipts), read by the main thread after the load stopped."""
+
+    def __init__(self) -> None:
+        self.sent: list[Sent] = []
+        self.by_body: dict[str, Sent] = {}
+        self.by_id: dict[str, Sent] = {}
+        self.seen: dict[str, Seen] = {}      # full JID -> Seen
+        self.cuts: list[Cut] = []
+        self.lock = threading.Lock()
+
+    def record_send(self, phase: str, room: str, sender: str) -> Sent:
+        with self.lock:
+            n = len(self.sent)
+            s = Sent(n, phase, room, sender, f"f{n}", time.monotonic())
+            self.sent.append(s)
+            self.by_body[s.body] = s
+            self.by_id[s.stanza_id] = s
+            return s
+
+    def on_stanza(self, me: str, el: ET.Element) -> bool:
+        """Takes a load stanza (True) or leaves it to the Inbox (False)."""
+        if local(el.tag) != "message":
+            return False
+        if el.get("type") == "error":
+            s = self.by_id.get(el.get("id", ""))
+            if s is None:
+                return False
+            with self.lock:
+                if s.error is None:
+                    s.error = error_condition(el) or "?"
+            return True
+        b = el.find(f"{{{NS_CLIENT}}}body")
+        text = b.text if b is not None else None
+        if el.get("type") != "groupchat" or not text or not text.startswith(PREFIX):
+            return False
+        s = self.by_body.get(text)
+        sid = next((x.get("id", "") for x in el.findall(f"{{{NS_SID}}}stanza-id")
+                    if x.get("by") == el.get("from", "").split("/", 1)[0]), "")
+        with self.lock:
+            seen = self.seen.setdefault(me, Seen())
+            if text in seen.bodies:
+                seen.duplicates.append(text)
+            seen.bodies.add(text)
+            seen.stanza_ids.append(sid)
+            seen.last_at = time.monotonic()
+            if s is not None and s.sender == me:
+                s.reflections += 1
+                if s.reflected is None:
+                    s.reflected = sid
+        return True
+
+    def on_stream_dropped(self, me: str) -> None:
+        now = time.monotonic()
+        with self.lock:
+            self.cuts.append(Cut(now, now, me))
+
+    def in_flight(self, s: Sent) -> bool:
+        """Unanswered because a fault cut it off (see IN_FLIGHT_SECONDS)."""
+        return not s.answered and any(c.cuts(s) for c in self.cuts)
+
+
+class TrackingInbox(Inbox):
+    def __init__(self, name: str, me: "LoadClient", tracker: Tracker) -> None:
+        super().__init__(name)
+        self.me, self.tracker = me, tracker
+
+    def put(self, el: ET.Element) -> None:
+        if not self.tracker.on_stanza(self.me.jid, el):
+            super().put(el)
+
+
+class LoadClient:
+    """One occupant: an XmppClient with a tracking inbox, its room and nick."""
+
+    def __init__(self, muc: MucWorld, tracker: Tracker, room: Room, nick: str, account) -> None:
+        self.muc, self.tracker, self.room, self.nick, self.account = muc, tracker, room, nick, account
+        self.jid = f"{account.jid}/fault"
+        self.client: Optional[XmppClient] = None
+        self.joined = False
+        self.rejoins = 0
+        self.dropped = False      # set from the client loop when the stream goes away
+
+    def connect_and_join(self, timeout: float = 10.0) -> None:
+        stack = self.muc.stack
+        c = XmppClient(self.muc.loop, self.jid, self.account.password, stack["SALON_XMPP_HOST"],
+                       int(stack["SALON_C2S_PORT"]), name=self.jid)
+        c.inbox = TrackingInbox(self.jid, self, self.tracker)
+        c.account = self.account  # type: ignore[attr-defined]
+        c.connect(timeout)
+        self.jid = c.jid
+        self.client = c
+        self.dropped = False
+        xmpp = c._xmpp
+        assert xmpp is not None
+        xmpp.add_event_handler("disconnected", lambda _r: self._on_drop())
+        self.muc.join(c, self.room, self.nick, timeout=timeout)
+        self.joined = True
+
+    def _on_drop(self) -> None:
+        self.joined = False
+        self.dropped = True
+        self.tracker.on_stream_dropped(self.jid)
+
+    @property
+    def ready(self) -> bool:
+        return self.joined and self.client is not None and self.client.connected
+
+    def close(self) -> None:
+        if self.client is not None:
+            try:
+                self.client.close()
+            except Exception:   # its stream may be gone already
+                pass
+
+
+class Pacer:
+    """Sends from every ready client at `rate` messages per second each, on the client loop
+    (one coroutine, a tick every 20 ms, round robin), stamped with the current phase."""
+
+    def __init__(self, loop: ClientLoop, tracker: Tracker, clients: list[LoadClient], rate: float) -> None:
+        self.loop, self.tracker, self.clients, self.rate = loop, tracker, clients, rate
+        self.phase = "warmup"
+        self._stop = False
+        self._future: Optional[concurrent.futures.Future] = None
+
+    def start(self) -> None:
+        self._future = asyncio.run_coroutine_threadsafe(self._run(), self.loop.loop)
+
+    def stop(self) -> None:
+        self._stop = True
+        if self._future is not None:
+            self._future.result(10)
+
+    async def _run(self) -> None:
+        start = time.monotonic()
+        done = 0
+        while not self._stop:
+            due = int((time.monotonic() - start) * self.rate)   # sends per client so far
+            for _ in range(done, due):
+                for lc in self.clients:
+                    self._send(lc)
+            done = max(done, due)
+            await asyncio.sleep(0.02)
+
+    def _send(self, lc: LoadClient) -> None:
+        c = lc.client
+        xmpp = None if c is None else c._xmpp
+        if not lc.ready or xmpp is None or xmpp.transport is None:
+            return   # a client without a stream or room sends nothing (and counts nothing)
+        s = self.tracker.record_send(self.phase, lc.room.jid, lc.jid)
+        xmpp.send_raw(f"<message to='{lc.room.jid}' type='groupchat' id='{s.stanza_id}'>"
+                      f"<body>{s.body}</body></message>")
+
+
+class Supervisor:
+    """Reconnects and rejoins clients whose stream dropped, as real clients do, retrying every
+    0.3 s while the server is down."""
+
+    def __init__(self, clients: list[LoadClient]) -> None:
+        self.clients = clients
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="fault-supervisor", daemon=True)
+        self.errors: list[str] = []
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(30)
+
+    def all_ready(self) -> bool:
+        return all(lc.ready for lc in self.clients)
+
+    def _run(self) -> None:
+        with concurrent.futures.ThreadPoolExecutor(8, thread_name_prefix="fault-rejoin") as pool:
+            while not self._stop.wait(0.3):
+                down = [lc for lc in self.clients if lc.dropped]
+                list(pool.map(self._rejoin, down))
+
+    def _rejoin(self, lc: LoadClient) -> None:
+        lc.close()
+        try:
+            lc.connect_and_join(timeout=5)
+            lc.rejoins += 1
+        except Exception as e:   # server still down, or salond not linked yet: next round
+            lc.close()
+            lc.dropped = True
+            self.errors.append(f"{lc.jid}: {e!r}"[:300])
