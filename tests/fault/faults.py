@@ -7,6 +7,8 @@ other:
     kill   SIGKILL salond, then start it again the way scripts/stack does
     pg     stop PostgreSQL for --pg-down seconds (default 60), then start it again
     xmpp   restart the XMPP server (clients reconnect and rejoin, as real clients do)
+    spoolkill  stop PostgreSQL, SIGKILL salond 3 s later (what it reflected meanwhile is only
+           in its spool file), start PostgreSQL, start salond
 After each: every message whose sender saw it reflected is in the archive (PostgreSQL) exactly
 once, under the reflected stanza-id, in the order clients received it; every message not
 reflected got an error back (or its sender's stream dropped); the occupants are still joined
@@ -45,7 +47,7 @@ from load import Cut, LoadClient, Pacer, Supervisor, Tracker  # noqa: E402
 from muc_support import Accounts, MucWorld, wait_until  # noqa: E402
 
 logging.getLogger("slixmpp").setLevel(logging.CRITICAL)
-FAULTS = ("kill", "pg", "xmpp")
+FAULTS = ("kill", "pg", "xmpp", "spoolkill")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -54,7 +56,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--per-room", type=int, default=3, help="occupants per room, each a sender")
     p.add_argument("--rate", type=float, default=7.0,
                    help="messages/s per occupant (salond's flood limit is 10/s)")
-    p.add_argument("--faults", default=",".join(FAULTS), help="comma-separated, in order")
+    p.add_argument("--faults", default=",".join(FAULTS),
+                   help=f"comma-separated, in order, from {','.join(FAULTS)}")
     p.add_argument("--pg-down", type=float, default=60.0, help="seconds PostgreSQL stays stopped")
     p.add_argument("--kill-down", type=float, default=1.0, help="seconds between SIGKILL and start")
     p.add_argument("--lead", type=float, default=3.0, help="load seconds before each fault")
@@ -141,16 +144,27 @@ class Run:
     # --- faults ----------------------------------------------------------------------------
 
     def fault_kill(self) -> None:
-        t_from = time.monotonic()
-        stack_cmd("stop-salond", "--kill")
-        self.tracker.cuts.append(Cut(t_from, time.monotonic()))
-        time.sleep(self.args.kill_down)
+        self.fault_kill_only()
         stack_cmd("start-salond", timeout=90)
 
     def fault_pg(self) -> None:
         stack_cmd("stop-pg")
         time.sleep(self.args.pg_down)
         stack_cmd("start-pg", timeout=90)
+
+    def fault_spoolkill(self) -> None:
+        """SIGKILL while PostgreSQL is down: what was reflected is only in the spool file."""
+        stack_cmd("stop-pg")
+        time.sleep(3.0)
+        self.fault_kill_only()
+        stack_cmd("start-pg", timeout=90)
+        stack_cmd("start-salond", timeout=90)
+
+    def fault_kill_only(self) -> None:
+        t_from = time.monotonic()
+        stack_cmd("stop-salond", "--kill")
+        self.tracker.cuts.append(Cut(t_from, time.monotonic()))
+        time.sleep(self.args.kill_down)
 
     def fault_xmpp(self) -> None:
         stack_cmd("restart-xmpp", timeout=120)

@@ -73,7 +73,7 @@ class Cut:
 @dataclass
 class Seen:
     """What one client (an occupant of one room) received of the load, in arrival order."""
-    stanza_ids: list[str] = field(default_factory=list)
+    received: list[tuple[str, str]] = field(default_factory=list)   # (stanza-id, body)
     bodies: set[str] = field(default_factory=set)
     duplicates: list[str] = field(default_factory=list)   # bodies received more than once
     last_at: float = 0.0
@@ -124,7 +124,7 @@ class Tracker:
             if text in seen.bodies:
                 seen.duplicates.append(text)
             seen.bodies.add(text)
-            seen.stanza_ids.append(sid)
+            seen.received.append((sid, text))
             seen.last_at = time.monotonic()
             if s is not None and s.sender == me:
                 s.reflections += 1

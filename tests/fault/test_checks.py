@@ -59,6 +59,14 @@ def test_reflected_but_not_archived_is_lost():
     assert c["lost"] == 1 and not ok
 
 
+def test_delivered_to_another_client_but_not_archived_is_lost():
+    t, rows = world()
+    s = t.record_send("kill", ROOM, A)
+    reflect(t, B, s.body, "sid7")            # B saw it; A never got its reflection
+    c, ok = counts(t, rows)
+    assert c["lost"] == 1 and c["silent"] == 1 and not ok
+
+
 def test_archived_under_another_stanza_id_is_lost():
     t, rows = world()
     rows[1] = Row(2, "other", rows[1].body)
@@ -106,6 +114,6 @@ def test_refused_yet_archived_fails():
     refuse(t, A, s.stanza_id)
     c, ok = counts(t, rows)
     assert c["refused"] == 1 and ok
-    rows.append(Row(10, "sid10", s.body))
+    reflect(t, B, s.body, "sid10")
     c, ok = counts(t, rows)
-    assert c["refused_archived"] == 1 and not ok
+    assert c["refused_shown"] == 1 and not ok
