@@ -4,13 +4,14 @@ Counts per phase (the phase a message was sent in):
     sent        messages the load sent
     reflected   the sender got its reflection (the room's stanza-id)
     refused     the sender got an error back (and no reflection)
-    in_flight   neither, and sent less than IN_FLIGHT_SECONDS before the fault cut it off:
-                the sender's own stream dropped (the XMPP server restarted under it: the client
-                sees its connection go; XEP-0198 would resend), or salond was SIGKILLed while
-                it held the message (XEP-0114 has no acknowledgement: what the server already
-                wrote to the dead socket can be neither answered nor bounced). Counted, not a
-                failure; `archived` shows how many of them reached the archive anyway (a
-                client's MAM catch-up after reconnecting shows those).
+    in_flight   neither, and in flight when a fault cut it off (see Tracker.cut_by: decided by
+                the order of its sender's answers, not by time): held by salond when it was
+                SIGKILLed, or routed by the XMPP server to salond's dead socket in the moment
+                before the server noticed (XEP-0114 has no acknowledgement: neither an answer
+                nor a bounce can come), or on the sender's own stream when that dropped (the
+                client sees its connection go; XEP-0198 would resend). Counted, not a failure;
+                `archived` shows how many of them reached the archive anyway (a client's MAM
+                catch-up after reconnecting shows those).
     silent      neither, and not in flight: the sender was told nothing. A failure.
     archived    messages with at least one archive row
     duplicates  archive rows beyond the first of a message, reflections beyond the first to
@@ -76,6 +77,7 @@ def archive_rows(stack: dict[str, str], pids: list[str]) -> list[Row]:
 
 def account(tracker: Tracker, rows: list[Row], phases: list[str]) -> dict[str, PhaseResult]:
     results = {p: PhaseResult(p) for p in phases}
+    tracker.settled()
     by_body: dict[str, list[Row]] = defaultdict(list)
     for r in rows:
         by_body[r.body].append(r)
@@ -113,7 +115,7 @@ def account(tracker: Tracker, rows: list[Row], phases: list[str]) -> dict[str, P
         else:
             c["silent"] += 1
             res.example(f"{s.body!r} from {s.sender}: no reflection and no error"
-                        f" ({'archived' if mine else 'not archived'})")
+                        f" ({'archived' if mine else 'not archived'}; sent {tracker.when(s.t_sent)})")
     _order_and_fanout(tracker, rows, results)
     return results
 
@@ -139,6 +141,28 @@ def _order_and_fanout(tracker: Tracker, rows: list[Row], results: dict[str, Phas
                 res.counts["disorder"] += 1
                 res.example(f"{jid} received {by_sid[sid]!r} after a message archived later")
             last = max(last, p)
+
+
+def timing(tracker: Tracker) -> list[str]:
+    """Per phase: reflection latency, and how long before its cut the oldest message in flight
+    was sent."""
+    lat: dict[str, list[float]] = defaultdict(list)
+    ahead: dict[str, float] = defaultdict(float)
+    for s in tracker.sent:
+        if s.reflected is not None:
+            lat[s.phase].append(s.t_reflected - s.t_sent)
+        cut = tracker.cut_by(s)
+        if cut is not None:
+            ahead[s.phase] = max(ahead[s.phase], cut.t_from - s.t_sent)
+    out = []
+    for phase, xs in lat.items():
+        xs.sort()
+        q = lambda f: xs[min(len(xs) - 1, int(f * len(xs)))] * 1000  # noqa: E731
+        line = f"{phase}: reflected after p50 {q(0.5):.0f} / p99 {q(0.99):.0f} / max {xs[-1] * 1000:.0f} ms"
+        if phase in ahead:
+            line += f"; oldest in flight sent {ahead[phase] * 1000:.0f} ms before its cut"
+        out.append(line)
+    return out
 
 
 def table(results: dict[str, PhaseResult]) -> str:

@@ -37,16 +37,25 @@ import logging  # noqa: E402
 
 import requests  # noqa: E402
 
-from checks import PhaseResult, account, archive_rows, table  # noqa: E402
+from checks import PhaseResult, account, archive_rows, table, timing  # noqa: E402
 from junit import write_junit  # noqa: E402
 from lib.client import ClientLoop  # noqa: E402
 from lib.http import SalondHttp  # noqa: E402
-from lib.stack import load_env, run_dir, stack as stack_cmd  # noqa: E402
+from lib.stack import load_env, run_dir, stack as _stack_cmd  # noqa: E402
 from lib.xmlutil import NS_PING  # noqa: E402
 from load import Cut, LoadClient, Pacer, Supervisor, Tracker  # noqa: E402
 from muc_support import Accounts, MucWorld, wait_until  # noqa: E402
 
 logging.getLogger("slixmpp").setLevel(logging.CRITICAL)
+EVENTS: list = []   # the current run's Tracker.events (stack commands, for the report)
+
+
+def stack_cmd(*args: str, timeout: float = 120.0) -> None:
+    """scripts/stack ARGS, noted (start and end) in the run's event list."""
+    what = " ".join(args)
+    EVENTS.append((time.monotonic(), f"{what} began"))
+    _stack_cmd(*args, timeout=timeout)
+    EVENTS.append((time.monotonic(), f"{what} done"))
 FAULTS = ("kill", "pg", "xmpp", "spoolkill")
 
 
@@ -111,6 +120,7 @@ class Run:
         self.http = SalondHttp(self.stack["SALON_HTTP_URL"], self.stack["SALON_API_TOKEN"])
         self.muc = MucWorld(self.stack, self.http, self.loop, Accounts(self.stack))
         self.tracker = Tracker()
+        self.tracker.events = EVENTS
         self.clients: list[LoadClient] = []
         self.rooms = []
         self.results: dict[str, PhaseResult] = {}
@@ -163,8 +173,8 @@ class Run:
     def fault_kill_only(self) -> None:
         t_from = time.monotonic()
         stack_cmd("stop-salond", "--kill")
-        self.tracker.cuts.append(Cut(t_from, time.monotonic()))
         time.sleep(self.args.kill_down)
+        self.tracker.cuts.append(Cut(t_from, time.monotonic()))   # salond starts after this
 
     def fault_xmpp(self) -> None:
         stack_cmd("restart-xmpp", timeout=120)
@@ -242,6 +252,7 @@ class Run:
         """Until every message has its answer and the spool has been replayed."""
         deadline = time.monotonic() + self.args.settle
         while time.monotonic() < deadline:
+            self.tracker.settled()
             if all(s.answered or self.tracker.in_flight(s) for s in self.tracker.sent):
                 break
             time.sleep(0.2)
@@ -266,6 +277,8 @@ class Run:
                 print(f"  {res.name}: {f}")
             for e in res.examples:
                 print(f"  {res.name}: e.g. {e}")
+        for line in timing(self.tracker):
+            print(f"  {line}")
         rz = ", ".join(f"{k} {v}" for k, v in self.readyz.seen.items())
         print(f"/readyz statuses per phase: {rz}")
         print(f"rejoins {sum(lc.rejoins for lc in self.clients)}, failed reconnect attempts "

@@ -40,6 +40,7 @@ class Sent:
     t_sent: float
     reflected: Optional[str] = None      # the room's stanza-id, from the reflection to the sender
     reflections: int = 0                 # reflections the sender got (more than 1 = duplicate)
+    t_reflected: float = 0.0
     error: Optional[str] = None          # the error condition the sender got back
 
     @property
@@ -51,23 +52,17 @@ class Sent:
         return self.reflected is not None or self.error is not None
 
 
-# An unanswered message sent this long before its sender's stream dropped, or before salond
-# was killed, was in flight: answers take milliseconds here, so one older than that was
-# already overdue (silent), not cut off.
-IN_FLIGHT_SECONDS = 1.0
-
-
 @dataclass
 class Cut:
-    """A moment when answers in flight were cut off: for one sender (its stream dropped) or for
-    everyone (salond was killed between t_from and t_to)."""
+    """A time when answers in flight were cut off: for one sender (its stream dropped at
+    t_from = t_to), or for everyone (salond was SIGKILLed at t_from and started again at
+    t_to)."""
     t_from: float
     t_to: float
     sender: Optional[str] = None
 
-    def cuts(self, s: Sent) -> bool:
-        return ((self.sender is None or self.sender == s.sender)
-                and self.t_from - IN_FLIGHT_SECONDS <= s.t_sent <= self.t_to)
+    def covers(self, s: Sent) -> bool:
+        return (self.sender is None or self.sender == s.sender) and s.t_sent <= self.t_to
 
 
 @dataclass
@@ -89,6 +84,9 @@ class Tracker:
         self.by_id: dict[str, Sent] = {}
         self.seen: dict[str, Seen] = {}      # full JID -> Seen
         self.cuts: list[Cut] = []
+        self.events: list[tuple[float, str]] = []   # (time, what the fault did), for reports
+        self._by_sender: dict[str, list[Sent]] = {}   # caches, see settled()
+        self._memo: dict[tuple[str, str, float], float] = {}
         self.lock = threading.Lock()
 
     def record_send(self, phase: str, room: str, sender: str) -> Sent:
@@ -130,6 +128,7 @@ class Tracker:
                 s.reflections += 1
                 if s.reflected is None:
                     s.reflected = sid
+                    s.t_reflected = time.monotonic()
         return True
 
     def on_stream_dropped(self, me: str) -> None:
@@ -137,9 +136,63 @@ class Tracker:
         with self.lock:
             self.cuts.append(Cut(now, now, me))
 
+    def event(self, what: str) -> None:
+        self.events.append((time.monotonic(), what))
+
+    def when(self, t: float) -> str:
+        """t relative to the last fault event before it, e.g. '120 ms after stop-salond done'."""
+        before = [e for e in self.events if e[0] <= t]
+        if not before:
+            return "before any fault"
+        at, what = before[-1]
+        return f"{(t - at) * 1000:.0f} ms after {what}"
+
     def in_flight(self, s: Sent) -> bool:
-        """Unanswered because a fault cut it off (see IN_FLIGHT_SECONDS)."""
-        return not s.answered and any(c.cuts(s) for c in self.cuts)
+        """Unanswered because a fault cut it off (see cut_by)."""
+        return self.cut_by(s) is not None
+
+    def settled(self) -> None:
+        """Messages may have been sent since the last cut_by: forget what it cached."""
+        self._by_sender, self._memo = {}, {}
+
+    def cut_by(self, s: Sent) -> Optional[Cut]:
+        """The cut that explains why s got no answer, by order, not by time. A sender's
+        messages travel one FIFO path (its stream, the server, the component link, the room)
+        there and back, so s was in flight at a cut unless
+        - a later message of its sender, sent before the cut ended, was reflected (then s was
+          handled, and its answer is missing), or
+        - an earlier message of its sender, sent after the cut began, was refused (then the
+          server knew the component was gone before s came, and owed s an error too).
+        What is left: held inside salond when it died, written by the server to salond's dead
+        socket before it noticed, or on the sender's own stream when that dropped."""
+        if s.answered:
+            return None
+        for c in self.cuts:
+            if (c.covers(s) and self._last_reflected(s.sender, c.t_to) < s.n
+                    and self._first_refused(s.sender, c.t_from) > s.n):
+                return c
+        return None
+
+    def _mine(self, sender: str) -> list[Sent]:
+        if sender not in self._by_sender:
+            self._by_sender[sender] = [x for x in self.sent if x.sender == sender]
+        return self._by_sender[sender]
+
+    def _last_reflected(self, sender: str, until: float) -> int:
+        """The highest n of sender's messages sent by `until` that were reflected (-1: none)."""
+        key = ("r", sender, until)
+        if key not in self._memo:
+            self._memo[key] = max((x.n for x in self._mine(sender) if x.t_sent <= until and x.reflected),
+                                  default=-1)
+        return self._memo[key]
+
+    def _first_refused(self, sender: str, since: float) -> float:
+        """The lowest n of sender's messages sent from `since` on that were refused (inf: none)."""
+        key = ("e", sender, since)
+        if key not in self._memo:
+            self._memo[key] = min((x.n for x in self._mine(sender) if x.t_sent >= since and x.error),
+                                  default=float("inf"))
+        return self._memo[key]
 
 
 class TrackingInbox(Inbox):

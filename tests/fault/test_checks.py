@@ -108,6 +108,32 @@ def test_unanswered_is_silent_unless_a_fault_cut_it_off():
     assert c["silent"] == 0 and c["in_flight"] == 1 and ok
 
 
+def test_unanswered_before_a_later_reflected_message_is_silent_despite_a_cut():
+    """The sender's path is FIFO: a later message reflected means this one was not in flight."""
+    t, rows = world()
+    t.record_send("kill", ROOM, A)
+    later = t.record_send("kill", ROOM, A)
+    reflect(t, A, later.body, "sid8")
+    rows.append(Row(8, "sid8", later.body))
+    now = time.monotonic()
+    t.cuts.append(Cut(now, now))
+    c, ok = counts(t, rows)
+    assert c["silent"] == 1 and c["in_flight"] == 0 and not ok
+
+
+def test_unanswered_after_an_earlier_refusal_is_silent_despite_a_cut():
+    """Once the server bounced one message of a sender after the kill, it owes the later ones
+    an error too."""
+    t, rows = world()
+    t0 = time.monotonic()
+    refused = t.record_send("kill", ROOM, A)
+    refuse(t, A, refused.stanza_id)
+    t.record_send("kill", ROOM, A)
+    t.cuts.append(Cut(t0, time.monotonic()))
+    c, ok = counts(t, rows)
+    assert c["refused"] == 1 and c["silent"] == 1 and not ok
+
+
 def test_refused_yet_archived_fails():
     t, rows = world()
     s = t.record_send("kill", ROOM, A)
