@@ -28,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -209,8 +210,9 @@ class Run:
                 return f"{lc.jid}: self-ping: {e!r}"[:300]
             if r.get("type") != "result":
                 return f"{lc.jid}: self-ping answered {r.get('type')}"
-            seen = self.tracker.seen.get(lc.jid)
-            if seen is None or seen.last_at < since:
+            try:
+                wait_until(lambda: self.tracker.seen[lc.jid].last_at >= since, 30, interval=0.1)
+            except (AssertionError, KeyError):
                 return f"{lc.jid}: no message received since the recovery"
             return ""
         bad = [x for x in self.pool.map(ping, self.clients) if x]
@@ -277,6 +279,12 @@ class Run:
                 print(f"  {res.name}: {f}")
             for e in res.examples:
                 print(f"  {res.name}: e.g. {e}")
+        errors: dict[str, Counter] = {}
+        for s in self.tracker.sent:
+            if s.error and not s.reflected:
+                errors.setdefault(s.phase, Counter())[s.error] += 1
+        for phase, c in errors.items():
+            print(f"  {phase}: refused with {dict(c)}")
         for line in timing(self.tracker):
             print(f"  {line}")
         rz = ", ".join(f"{k} {v}" for k, v in self.readyz.seen.items())
