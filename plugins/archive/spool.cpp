@@ -28,7 +28,7 @@ bool read_netstring(std::string_view data, std::size_t& pos, std::string& out) {
   std::size_t n = 0;
   const auto [p, ec] = std::from_chars(data.data() + pos, data.data() + colon, n);
   if (ec != std::errc() || p != data.data() + colon) return false;
-  if (colon + 1 + n + 1 > data.size() || data[colon + 1 + n] != ',') return false;
+  if (n >= data.size() - colon - 1 || data[colon + 1 + n] != ',') return false;
   out.assign(data.substr(colon + 1, n));
   pos = colon + 1 + n + 1;
   return true;
@@ -107,7 +107,8 @@ std::vector<Row> decode_records(std::string_view data, std::size_t& consumed,
     std::size_t n = 0;
     const auto [p, ec] = std::from_chars(data.data() + pos, data.data() + nl, n);
     if (ec != std::errc() || p != data.data() + nl) break;
-    if (nl + 1 + n + 1 > data.size() || data[nl + 1 + n] != '\n') break;  // torn record
+    // n is compared, not added: a huge length wrapped the sum and framed what followed.
+    if (n >= data.size() - nl - 1 || data[nl + 1 + n] != '\n') break;  // torn record
     auto row = decode_row(data.substr(nl + 1, n));
     if (!row) break;
     rows.push_back(std::move(*row));
