@@ -9,6 +9,7 @@ SALON_PACKAGES=(
   libgloox-dev libpqxx-dev libfmt-dev libboost-dev libboost-system-dev libssl-dev
   libcurl4-openssl-dev nlohmann-json3-dev libtomlplusplus-dev libgtest-dev libgmock-dev
   libsystemd-dev libjemalloc-dev systemd
+  clang-15 libfuzzer-15-dev
   postgresql prosody ejabberd
   python3-slixmpp python3-aiosmtpd python3-pytest python3-requests
   chromium tmux curl profanity

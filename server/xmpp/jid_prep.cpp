@@ -51,20 +51,30 @@ std::optional<std::string> Jid::resourceprep(std::string_view resource) {
   return j.resource();
 }
 
-std::optional<Jid> Jid::from_parts(std::string_view local, std::string_view domain,
-                                   std::string_view resource) {
-  if (domain.empty() || domain.size() > kMaxPart) return std::nullopt;
-  // nameprep alone lets '@', spaces and other ASCII punctuation through ("a@b@host" would get
-  // the domain "b@host"). ASCII is limited to LDH labels, dots and IPv6 literals; non-ASCII
-  // (internationalised labels) is left to nameprep.
+namespace {
+// nameprep alone lets '@', spaces and other ASCII punctuation through ("a@b@host" would get
+// the domain "b@host"). ASCII is limited to LDH labels, dots and IPv6 literals; non-ASCII
+// (internationalised labels) is left to nameprep.
+bool domain_ascii_ok(std::string_view domain) {
   for (const char ch : domain) {
     const auto c = static_cast<unsigned char>(ch);
     if (c >= 0x80) continue;
     if (!(std::isalnum(c) || c == '-' || c == '.' || c == '[' || c == ']' || c == ':'))
-      return std::nullopt;
+      return false;
   }
+  return true;
+}
+}  // namespace
+
+std::optional<Jid> Jid::from_parts(std::string_view local, std::string_view domain,
+                                   std::string_view resource) {
+  if (domain.empty() || domain.size() > kMaxPart) return std::nullopt;
+  if (!domain_ascii_ok(domain)) return std::nullopt;
   gloox::JID j;
   if (!j.setServer(std::string(domain)) || j.server().empty()) return std::nullopt;
+  // Again after nameprep: it maps some characters to ASCII ones ("´" to a space and a
+  // combining accent), and the prepared text must parse again.
+  if (!domain_ascii_ok(j.server())) return std::nullopt;
   std::string l, r;
   if (!local.empty()) {
     auto p = nodeprep(local);
@@ -79,6 +89,8 @@ std::optional<Jid> Jid::from_parts(std::string_view local, std::string_view doma
   std::string d = j.server();
   // A trailing dot names the same domain (RFC 7622 §3.2); strip it so comparisons work.
   if (d.size() > 1 && d.back() == '.') d.pop_back();
+  // Labels are never empty: "b.." would otherwise become "b.", whose text is another JID.
+  if (d.front() == '.' || d.back() == '.' || d.find("..") != std::string::npos) return std::nullopt;
   return Jid(std::move(l), std::move(d), std::move(r));
 }
 

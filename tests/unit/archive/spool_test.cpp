@@ -77,6 +77,18 @@ TEST(SpoolRecords, MaxRowsStopsAtARecordBoundary) {
   EXPECT_EQ(consumed, a.size());
 }
 
+// Found writing fuzz/spool.cpp: a length near SIZE_MAX wrapped the bounds check and framed the
+// bytes after it as a record.
+TEST(SpoolRecords, AHugeLengthIsNotARecord) {
+  const std::string whole = encode_record(row("s1", "one"));
+  const std::string payload =
+      whole.substr(whole.find('\n') + 1, whole.size() - whole.find('\n') - 2);
+  std::size_t consumed = 0;
+  auto rows = decode_records("18446744073709551615\n" + payload, consumed);
+  EXPECT_TRUE(rows.empty());
+  EXPECT_EQ(consumed, 0u);
+}
+
 // Runs the loop until `calls` completions have arrived from the spool thread (or 5 s).
 void settle(boost::asio::io_context& io, int& calls, int want) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);

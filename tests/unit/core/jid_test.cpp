@@ -52,6 +52,20 @@ TEST(Jid, TrailingDotDomainIsTheSame) {
   EXPECT_EQ(Jid::parse("a@example.com.")->domain(), "example.com");
 }
 
+// Found by fuzz/jid_prep: "omR.." parsed to "omr.", which parses to "omr"; "m´." to
+// "m \u0301", which does not parse.
+TEST(Jid, EmptyDomainLabelsAreRefused) {
+  EXPECT_FALSE(Jid::parse("omR.."));
+  EXPECT_FALSE(Jid::parse("a@b..c"));
+  EXPECT_FALSE(Jid::parse("a@.b"));
+  EXPECT_FALSE(Jid::parse("m\u00b4."));  // nameprep makes the acute a space + combining mark
+  for (const char* s : {"a@example.com.", "example.com", "a@[::1]/r"}) {
+    auto j = Jid::parse(s);
+    ASSERT_TRUE(j) << s;
+    EXPECT_EQ(Jid::parse(j->str())->str(), j->str()) << s;
+  }
+}
+
 TEST(Jid, CachedAnswersAreStable) {
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(Jid::parse("X@Y/z")->str(), "x@y/z");
