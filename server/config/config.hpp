@@ -79,6 +79,8 @@ struct Muc {
   // to a new name would otherwise be a database query); provisioning the room ends it.
   std::chrono::milliseconds missing_room_cache{10000};
   std::size_t missing_room_cache_entries = 10000;
+  // Stanzas to a room whose record is still being read wait for it, up to this many.
+  std::size_t max_queued_while_loading = 256;
 };
 
 // A plugin setting as parsed from TOML (the core does not know plugin settings; each plugin

@@ -200,6 +200,7 @@ void read_muc(const Node* t, Context& ctx, Muc& m) {
   s.positive_size("jid_cache_bytes", m.jid_cache_bytes);
   s.positive_ms("missing_room_cache_ms", m.missing_room_cache);
   s.positive_size("missing_room_cache_entries", m.missing_room_cache_entries);
+  s.positive_size("max_queued_while_loading", m.max_queued_while_loading);
   read_role_affiliations(s.table("role_affiliations"), ctx, m.role_affiliations);
   s.finish();
 }

@@ -14,6 +14,11 @@ void Service::Impl::route_to_room(const std::string& local, Element stanza, cons
   if (auto it = rooms.find(local); it != rooms.end()) {
     std::shared_ptr<Room> room = it->second;
     if (room->state == Room::State::loading) {
+      // A slow look-up (the database is busy or away) must not let stanzas pile up unbounded.
+      if (room->queued.size() >= cfg.muc.max_queued_while_loading) {
+        refused("loading_queue");
+        return send_error(stanza, errors::resource_constraint("the room is loading: retry later"));
+      }
       room->queued.push_back(std::move(stanza));
       return;
     }

@@ -52,8 +52,9 @@ Service::Impl::Impl(ServiceDeps d)
           metrics_.counter("salon_muc_missing_room_cache_hits_total",
                            "Stanzas to unknown rooms answered without a database query")) {
   // Registered up front so that each shows (at 0) before it first bites.
-  for (const char* limit : {"message_bytes", "body_chars", "message_rate", "presence_bytes",
-                            "presence_rate", "forwarded_iqs_occupant", "forwarded_iqs_room"})
+  for (const char* limit :
+       {"message_bytes", "body_chars", "message_rate", "presence_bytes", "presence_rate",
+        "forwarded_iqs_occupant", "forwarded_iqs_room", "loading_queue"})
     refused_counters[limit] =
         &metrics_.counter("salon_muc_stanzas_refused_total",
                           "Stanzas the MUC refused for a [muc] limit", {{"limit", limit}});

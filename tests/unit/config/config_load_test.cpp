@@ -208,6 +208,7 @@ TEST(ConfigLoad, DocumentedExampleMentionsEveryKey) {
       {"muc.jid_cache_bytes", "5"},
       {"muc.missing_room_cache_ms", "5"},
       {"muc.missing_room_cache_entries", "5"},
+      {"muc.max_queued_while_loading", "5"},
       {"muc.role_affiliations.client", "\"member\""},
       {"plugins.archive.enabled", "true"},
   };

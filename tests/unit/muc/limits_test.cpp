@@ -447,5 +447,26 @@ TEST(MissingRooms, AnAnswerOlderThanAProvisioningIsNotRemembered) {
   EXPECT_EQ(b.store.load_room_calls(), 2u);
 }
 
+TEST(LoadingRooms, StanzasWaitingForALoadAreBounded) {
+  auto c = Bench::default_config();
+  c.muc.max_queued_while_loading = 2;
+  RoomBench b(c);
+  // No settle between them: the room's record is still being read.
+  for (int i = 0; i < 3; ++i)
+    b.service->handle(xml("<iq type='get' id='q" + std::to_string(i) +
+                          "' from='alice@example.com/web' to='p1@rooms.example.com'>" + DISCO +
+                          "</iq>"));
+  auto out = b.take();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].attr("id"), "q2");
+  EXPECT_EQ(error_condition(out[0]), "resource-constraint");
+  EXPECT_EQ(refused(b, "loading_queue"), 1u);
+  b.settle();
+  out = b.take();
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].attr("type"), "result");
+  EXPECT_EQ(out[1].attr("type"), "result");
+}
+
 }  // namespace
 }  // namespace salon::muc::test
