@@ -65,6 +65,24 @@ struct Muc {
   double messages_per_second = 10.0;  // per occupant, token bucket
   double message_burst = 20.0;
   std::chrono::seconds idle_unload{300};  // an empty room is unloaded after this
+  // Presence fans out to every occupant (a 200-occupant room turns one update into 200
+  // stanzas): its client payload is bounded, and updates, nick changes and rejoins are
+  // rate-limited per user and room (a token bucket that outlives leave/join cycles).
+  std::size_t max_presence_bytes = 8192;
+  double presences_per_second = 1.0;
+  double presence_burst = 10.0;
+  // IQs forwarded to an occupant's resource wait for its answer (at most the forward
+  // timeout): at most this many at once per requesting user and room, and per room.
+  std::size_t max_forwarded_iqs_per_occupant = 32;
+  std::size_t max_forwarded_iqs_per_room = 256;
+  // Each thread's cache of parsed JIDs (stringprep is ~27% of a stanza's cost): its bytes.
+  std::size_t jid_cache_bytes = std::size_t{8} * 1024 * 1024;
+  // A room name the store does not know is answered from memory for this long (each stanza
+  // to a new name would otherwise be a database query); provisioning the room ends it.
+  std::chrono::milliseconds missing_room_cache{10000};
+  std::size_t missing_room_cache_entries = 10000;
+  // Stanzas to a room whose record is still being read wait for it, up to this many.
+  std::size_t max_queued_while_loading = 256;
 };
 
 // A plugin setting as parsed from TOML (the core does not know plugin settings; each plugin

@@ -194,6 +194,15 @@ void read_muc(const Node* t, Context& ctx, Muc& m) {
   s.positive_float("messages_per_second", m.messages_per_second);
   s.positive_float("message_burst", m.message_burst);
   s.positive_seconds("idle_unload_seconds", m.idle_unload);
+  s.positive_size("max_presence_bytes", m.max_presence_bytes);
+  s.positive_float("presences_per_second", m.presences_per_second);
+  s.positive_float("presence_burst", m.presence_burst);
+  s.positive_size("max_forwarded_iqs_per_occupant", m.max_forwarded_iqs_per_occupant);
+  s.positive_size("max_forwarded_iqs_per_room", m.max_forwarded_iqs_per_room);
+  s.positive_size("jid_cache_bytes", m.jid_cache_bytes);
+  s.positive_ms("missing_room_cache_ms", m.missing_room_cache);
+  s.positive_size("missing_room_cache_entries", m.missing_room_cache_entries);
+  s.positive_size("max_queued_while_loading", m.max_queued_while_loading);
   read_role_affiliations(s.table("role_affiliations"), ctx, m.role_affiliations);
   s.finish();
 }

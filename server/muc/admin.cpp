@@ -88,7 +88,8 @@ std::optional<StanzaError> check_role_change(Room& room, const Jid& actor, const
   return std::nullopt;
 }
 
-std::optional<StanzaError> parse_item(Room& room, const Element& item, Change& c) {
+std::optional<StanzaError> parse_item(Room& room, const Jid& actor, const Element& item,
+                                      Change& c) {
   const bool has_aff = item.has_attr("affiliation");
   const bool has_role = item.has_attr("role");
   if (has_aff == has_role) return errors::bad_request("an item changes an affiliation or a role");
@@ -115,6 +116,10 @@ std::optional<StanzaError> parse_item(Room& room, const Element& item, Change& c
     if (!j) return errors::jid_malformed();
     c.bare = j->bare_str();
   } else if (c.nick_given) {
+    // Permission before the look-up: whether a nick is in the room is not for anyone who
+    // asks (an outsider learnt it from item-not-found versus forbidden).
+    if (rank(room.affiliation_of(actor)) < rank(Affiliation::admin))
+      return errors::forbidden("only admins and owners change affiliations");
     Occupant* o = room.occupant_by_nick(c.nick);
     if (!o) return errors::item_not_found("no such occupant");
     c.bare = o->bare.bare_str();
@@ -168,7 +173,7 @@ void Service::Impl::admin_set(Room& room, const Element& q, const Jid& from, IqR
   std::vector<Change> changes;
   for (const Element* item : q.children_named("item")) {
     Change c;
-    if (auto err = parse_item(room, *item, c)) return reply.error(*err);
+    if (auto err = parse_item(room, from, *item, c)) return reply.error(*err);
     if (auto err =
             c.is_role ? check_role_change(room, from, c) : check_affiliation_change(room, from, c))
       return reply.error(*err);
@@ -305,6 +310,9 @@ void Service::Impl::apply_role(Room& room, const std::string& nick, Role role, c
 
 void Service::project_changed(const RoomRecord& record) {
   Impl& s = *impl_;
+  // A room just provisioned exists from now on, also for a load already under way.
+  ++s.provisioned_generation;
+  s.missing_rooms.erase(record.local);
   auto it = s.rooms.find(record.local);
   if (it == s.rooms.end() || it->second->state != Room::State::ready) return;
   Room& room = *it->second;

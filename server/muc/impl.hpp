@@ -51,6 +51,8 @@ struct ForwardedIq {
   std::unique_ptr<IqResponder> reply;
   Jid target_real;  // where it was sent (full JID, or bare for vcard-temp)
   std::unique_ptr<boost::asio::steady_timer> timer;
+  // Keys in Service::Impl::forward_counts: the room, and the requester in the room.
+  std::string room_key, user_key;
 };
 
 struct Service::Impl final : plugin::Host {
@@ -86,7 +88,13 @@ struct Service::Impl final : plugin::Host {
 
   // ---- rooms (rooms.cpp)
   void route_to_room(const std::string& local, Element stanza, const Jid& from, const Jid& to);
-  void on_room_loaded(const std::string& local, std::optional<RoomRecord> record, StoreError err);
+  // `generation`: provisioned_generation when the load started (a room provisioned since
+  // then may be the one this "missing" answer missed: it is not remembered as missing).
+  void on_room_loaded(const std::string& local, std::optional<RoomRecord> record, StoreError err,
+                      std::uint64_t generation);
+  // The negative cache of room names the store does not know ([muc] missing_room_cache_ms).
+  bool known_missing(const std::string& local);
+  void remember_missing(const std::string& local);
   void answer_missing_room(const Element& stanza);
   std::shared_ptr<Room> make_room(const RoomRecord& record);
   void room_stanza(Room& room, const Element& stanza, const Jid& from, const Jid& to);
@@ -149,7 +157,14 @@ struct Service::Impl final : plugin::Host {
   // ---- messages (message.cpp)
   void room_message(Room& room, const Element& m, const Jid& from);
   void occupant_message(Room& room, const Element& m, const Jid& from, const std::string& nick);
-  std::optional<StanzaError> check_message_limits(Occupant& o, const Element& m);
+  // Size, body length and rate of a message (invitations and declines included: each makes
+  // the room send a message). Counts what it refuses in salon_muc_stanzas_refused_total.
+  std::optional<StanzaError> check_message_limits(TokenBucket& bucket, const Element& m);
+  std::optional<StanzaError> check_relay_limits(TokenBucket& bucket, const Element& m,
+                                                const Element& relayed);
+  // Presence size (client payload) and rate (per user and room).
+  std::optional<StanzaError> check_presence_limits(Room& room, const Element& p, const Jid& from);
+  void refused(std::string_view limit);
   void change_subject(Room& room, Occupant& o, const Element& m);
   void groupchat(Room& room, Occupant& o, const Element& m, const Jid& from);
   void mediated_invite(Room& room, const Element& m, const Jid& from, const Element& invite);
@@ -182,6 +197,8 @@ struct Service::Impl final : plugin::Host {
 
   void occupant_iq(Room& room, const Element& iq, const Jid& from, const std::string& nick);
   void forwarded_reply(const Element& iq, const Jid& from);
+  // Removes a forwarded IQ (answered or expired) and its share of forward_counts.
+  void end_forward(std::unordered_map<std::string, ForwardedIq>::iterator it);
 
   // ---- persistence (persistence.cpp)
   void mark_dirty(Room& room);
@@ -224,6 +241,13 @@ struct Service::Impl final : plugin::Host {
   boost::asio::steady_timer idle_sweep{io};
   bool idle_sweep_armed = false;
   std::unordered_map<std::string, ForwardedIq> forwards;
+  // Forwards awaiting an answer per room ("local") and per requester ("local/bare JID").
+  std::unordered_map<std::string, std::size_t> forward_counts;
+  // Room names the store said do not exist, until when; `missing_order` holds them oldest
+  // first (one TTL for all: also in order of expiry), to evict and expire.
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> missing_rooms;
+  std::deque<std::pair<std::string, std::chrono::steady_clock::time_point>> missing_order;
+  std::uint64_t provisioned_generation = 0;  // bumped by every project_changed
   std::uint64_t session_seq = 0;
   std::size_t occupant_total = 0;
 
@@ -245,6 +269,9 @@ struct Service::Impl final : plugin::Host {
   Histogram& broadcast_duration;
   Gauge& rooms_loaded_gauge;
   Gauge& occupants_gauge;
+  std::map<std::string, Counter*, std::less<>> refused_counters;  // by limit
+  Counter& forwards_expired;
+  Counter& missing_room_hits;
 
   // Guards callbacks from the store and timers against a destroyed service.
   std::shared_ptr<int> alive = std::make_shared<int>(0);

@@ -63,6 +63,25 @@ void Service::Impl::occupant_iq(Room& room, const Element& iq, const Jid& from,
   if (!target) return reply.error(errors::item_not_found("no such occupant"));
   if (ping && target == sender) return reply.result();  // self-ping: this resource is joined
 
+  // Each forward waits (up to the timeout) for an answer that may never come: bounded per
+  // requester and per room, or a client could make the pending map grow without end.
+  std::string room_key = room.local;
+  std::string user_key = room.local + '/' + sender->bare.bare_str();  // a local has no '/'
+  auto pending = [this](const std::string& key) {
+    auto it = forward_counts.find(key);
+    return it == forward_counts.end() ? std::size_t{0} : it->second;
+  };
+  if (pending(user_key) >= cfg.muc.max_forwarded_iqs_per_occupant) {
+    refused("forwarded_iqs_occupant");
+    return reply.error(errors::resource_constraint(
+        "too many of your IQs are waiting for an occupant's answer: retry later"));
+  }
+  if (pending(room_key) >= cfg.muc.max_forwarded_iqs_per_room) {
+    refused("forwarded_iqs_room");
+    return reply.error(
+        errors::resource_constraint("too many IQs in this room are waiting for an answer"));
+  }
+
   // vCard requests go to the user's account (its server answers), as Prosody does.
   const bool vcard = get && q.is("vCard", "vcard-temp");
   const Jid dest = vcard ? target->bare : target->primary().real;
@@ -83,8 +102,13 @@ void Service::Impl::occupant_iq(Room& room, const Element& iq, const Jid& from,
     if (it == forwards.end()) return;
     it->second.reply->error(
         StanzaError::make(ErrorType::wait, "remote-server-timeout", "the occupant did not answer"));
-    forwards.erase(it);
+    forwards_expired.inc();
+    end_forward(it);
   });
+  ++forward_counts[room_key];
+  ++forward_counts[user_key];
+  f.room_key = std::move(room_key);
+  f.user_key = std::move(user_key);
   forwards.emplace(id, std::move(f));
   send(std::move(out));
 }
@@ -99,6 +123,14 @@ void Service::Impl::forwarded_reply(const Element& iq, const Jid& from) {
     f.reply->result(iq.children().empty() ? Element() : iq.children().front());
   } else {
     f.reply->error(to_stanza_error(iq.child("error")));
+  }
+  end_forward(it);
+}
+
+void Service::Impl::end_forward(std::unordered_map<std::string, ForwardedIq>::iterator it) {
+  for (const std::string* key : {&it->second.room_key, &it->second.user_key}) {
+    auto c = forward_counts.find(*key);
+    if (c != forward_counts.end() && --c->second == 0) forward_counts.erase(c);
   }
   forwards.erase(it);  // the timer's destructor cancels it
 }

@@ -89,12 +89,14 @@ void Service::Impl::room_presence(Room& room, const Element& p, const Jid& from,
   Occupant* o = room.occupant_by_real(from);
   if (to.is_bare()) {
     // Some clients send presence updates to the room itself; a join needs a nick (§7.2.1).
-    if (o && type.empty())
+    if (o && type.empty()) {
+      if (auto err = check_presence_limits(room, p, from)) return send_error(p, *err);
       presence_update(room, *o, p, from);
-    else if (o && type == "unavailable")
+    } else if (o && type == "unavailable") {
       leave(room, *o, p, from);
-    else if (type.empty())
+    } else if (type.empty()) {
       send_error(p, errors::jid_malformed("a nickname is required"));
+    }
     return;
   }
   if (type == "unavailable") {
@@ -104,6 +106,8 @@ void Service::Impl::room_presence(Room& room, const Element& p, const Jid& from,
   if (!type.empty()) return;  // probes and subscription requests mean nothing to a room
   const std::string& nick = to.resource();
   if (!o) return join(room, p, from, to);
+  // Each of these fans out to every occupant (a rejoin also costs a history query).
+  if (auto err = check_presence_limits(room, p, from)) return send_error(p, *err);
   if (o->nick == nick) {
     // A join presence from a resource that is already in: its client lost the room state
     // (e.g. its server restarted), so it gets the whole join sequence again.
@@ -140,6 +144,8 @@ void Service::Impl::join(Room& room, const Element& p, const Jid& from, const Ji
   if (aff == Affiliation::outcast) return send_error(p, errors::forbidden("you are banned"));
   if (rank(aff) < rank(Affiliation::member))
     return send_error(p, errors::registration_required("this room is for project members"));
+  // Joins take a presence token too: leaving and joining again is no way around the rate.
+  if (auto err = check_presence_limits(room, p, from)) return send_error(p, *err);
 
   std::vector<int> codes = join_codes(room, p, nick);
 

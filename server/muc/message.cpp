@@ -11,14 +11,26 @@
 namespace salon::muc {
 
 namespace {
-// Removes <stanza-id by=room/> (spoofed) and every client-supplied <occupant-id/>.
+constexpr std::string_view kLegacyDelay = "jabber:x:delay";  // XEP-0091, still honoured
+
+// Removes <stanza-id by=room/> (spoofed), every client-supplied <occupant-id/> and, in
+// groupchat, <delay/>: a client's stamp would be reflected, archived and shown in history as
+// when the message was said (a backdated line in the transcript). The room's own stamp is
+// added to history on join.
 void strip_room_ids(Element& m, const Jid& room) {
+  const bool groupchat = m.attr("type") == "groupchat";
   m.remove_children_if([&](const Element& c) {
     if (c.is("occupant-id", ns::occupant_id)) return true;
+    if (groupchat && (c.is("delay", ns::delay) || c.is("x", kLegacyDelay))) return true;
     if (!c.is("stanza-id", ns::sid)) return false;
     const auto by = Jid::parse(c.attr("by"));
     return !by || *by == room;
   });
+}
+
+// A relayed <invite/> or <decline/> carries the reason's text, nothing of its markup.
+void copy_reason(const Element& from, Element& to) {
+  if (const Element* reason = from.child("reason")) to.add_child("reason").set_text(reason->text());
 }
 }  // namespace
 
@@ -32,7 +44,7 @@ void Service::Impl::room_message(Room& room, const Element& m, const Jid& from) 
   if (type == "groupchat") {
     if (!o) return send_error(m, errors::not_acceptable("you are not in the room"));
     if (o->role == Role::visitor) return send_error(m, errors::forbidden("you have no voice"));
-    if (auto err = check_message_limits(*o, m)) return send_error(m, *err);
+    if (auto err = check_message_limits(o->bucket, m)) return send_error(m, *err);
     if (m.child("subject") && !m.child("body")) return change_subject(room, *o, m);
     return groupchat(room, *o, m, from);
   }
@@ -47,22 +59,37 @@ void Service::Impl::room_message(Room& room, const Element& m, const Jid& from) 
   send_error(m, errors::service_unavailable());
 }
 
-std::optional<StanzaError> Service::Impl::check_message_limits(Occupant& o, const Element& m) {
+std::optional<StanzaError> Service::Impl::check_message_limits(TokenBucket& bucket,
+                                                               const Element& m) {
   const auto& lim = cfg.muc;
-  if (m.xml().size() > lim.max_stanza_bytes)
+  if (m.xml().size() > lim.max_stanza_bytes) {
+    refused("message_bytes");
     return errors::policy_violation("stanza larger than " + std::to_string(lim.max_stanza_bytes) +
                                     " bytes");
+  }
   for (const Element* body : m.children_named("body"))
-    if (utf8_length(body->text()) > lim.max_body_chars)
+    if (utf8_length(body->text()) > lim.max_body_chars) {
+      refused("body_chars");
       return errors::policy_violation("message longer than " + std::to_string(lim.max_body_chars) +
                                       " characters");
-  if (!o.bucket.take(lim.messages_per_second, lim.message_burst,
-                     std::chrono::steady_clock::now())) {
+    }
+  if (!bucket.take(lim.messages_per_second, lim.message_burst, std::chrono::steady_clock::now())) {
+    refused("message_rate");
     StanzaError e = errors::policy_violation("too many messages: slow down");
     e.type = ErrorType::wait;  // retry later; the message was not delivered
     return e;
   }
   return std::nullopt;
+}
+
+std::optional<StanzaError> Service::Impl::check_relay_limits(TokenBucket& bucket, const Element& m,
+                                                             const Element& relayed) {
+  if (utf8_length(relayed.child_text("reason")) > cfg.muc.max_body_chars) {
+    refused("body_chars");
+    return errors::policy_violation("reason longer than " + std::to_string(cfg.muc.max_body_chars) +
+                                    " characters");
+  }
+  return check_message_limits(bucket, m);
 }
 
 void Service::Impl::change_subject(Room& room, Occupant& o, const Element& m) {
@@ -215,7 +242,7 @@ void Service::Impl::occupant_message(Room& room, const Element& m, const Jid& fr
     return send_error(m, errors::bad_request("groupchat messages go to the room"));
   if (!room.record.settings.allow_private_messages || !cfg.muc.allow_private_messages)
     return send_error(m, errors::not_allowed("private messages are disabled in this room"));
-  if (auto err = check_message_limits(*sender, m)) return send_error(m, *err);
+  if (auto err = check_message_limits(sender->bucket, m)) return send_error(m, *err);
   Occupant* target = room.occupant_by_nick(nick);
   if (!target) return send_error(m, errors::item_not_found("no such occupant"));
   Element out = m;
@@ -238,6 +265,8 @@ void Service::Impl::mediated_invite(Room& room, const Element& m, const Jid& fro
   if (rank(room.affiliation_of(from)) < rank(Affiliation::admin) &&
       rank(room.affiliation_of(invitee->bare())) < rank(Affiliation::member))
     return send_error(m, errors::forbidden("only project members can be invited"));
+  // Each invitation is a message from room@ to someone else: as rate-limited as any message.
+  if (auto err = check_relay_limits(o->bucket, m, invite)) return send_error(m, *err);
   Element out("message");
   out.set_attr("from", room.jid.bare_str());
   out.set_attr("to", invitee->str());
@@ -245,21 +274,34 @@ void Service::Impl::mediated_invite(Room& room, const Element& m, const Jid& fro
   Element& x = out.add_child("x", ns::muc_user);
   Element& inv = x.add_child("invite");
   inv.set_attr("from", from.bare_str());
-  if (const Element* reason = invite.child("reason")) inv.add_child(*reason);
+  copy_reason(invite, inv);
   send(std::move(out));
 }
 
 void Service::Impl::mediated_decline(Room& room, const Element& m, const Jid& from,
                                      const Element& decline) {
+  // §7.8.2: an invitee declines through the room, which tells the inviter. Only someone the
+  // room could have invited may, a member (the room is members-only and an invitation grants
+  // no membership), and only to a member, as the inviter is: otherwise anyone could make
+  // room@ send messages to any JID.
+  Occupant* o = room.occupant_by_real(from);
+  if (!o && rank(room.affiliation_of(from)) < rank(Affiliation::member))
+    return send_error(m, errors::forbidden("only project members may decline an invitation"));
   const auto to = Jid::parse(decline.attr("to"));
   if (!to) return send_error(m, errors::jid_malformed());
+  if (rank(room.affiliation_of(to->bare())) < rank(Affiliation::member))
+    return send_error(m, errors::not_acceptable("a decline goes to the member who invited you"));
+  TokenBucket& bucket = o ? o->bucket : room.user_limits[from.bare_str()].messages;
+  if (auto err = check_relay_limits(bucket, m, decline)) return send_error(m, *err);
+  // Only what §7.8.2 shows: the room, the inviter, the decliner's bare JID and the reason.
   Element out("message");
   out.set_attr("from", room.jid.bare_str());
   out.set_attr("to", to->str());
+  if (m.has_attr("id")) out.set_attr("id", std::string(m.attr("id")));
   Element& x = out.add_child("x", ns::muc_user);
   Element& dec = x.add_child("decline");
   dec.set_attr("from", from.bare_str());
-  if (const Element* reason = decline.child("reason")) dec.add_child(*reason);
+  copy_reason(decline, dec);
   send(std::move(out));
 }
 

@@ -28,15 +28,48 @@ bool is_kickable(std::string_view condition) {
 }
 }  // namespace
 
+namespace {
+// What of a client's presence the room passes on (and keeps): not the MUC elements, which
+// the room writes itself.
+bool room_written(const Element& c) {
+  return c.is("x", ns::muc) || c.is("x", ns::muc_user) || c.name() == "occupant-id" ||
+         c.name() == "error";
+}
+
+std::size_t payload_bytes(const Element& presence) {
+  std::size_t n = 0;
+  for (const auto& c : presence.children())
+    if (!room_written(c)) n += c.xml().size();
+  return n;
+}
+}  // namespace
+
 Element Service::Impl::client_payload(const Element& presence) {
   Element out("presence");
   for (const auto& c : presence.children()) {
-    if (c.is("x", ns::muc) || c.is("x", ns::muc_user) || c.name() == "occupant-id" ||
-        c.name() == "error")
-      continue;
+    if (room_written(c)) continue;
     out.add_child(c);
   }
   return out;
+}
+
+std::optional<StanzaError> Service::Impl::check_presence_limits(Room& room, const Element& p,
+                                                                const Jid& from) {
+  const auto& lim = cfg.muc;
+  if (payload_bytes(p) > lim.max_presence_bytes) {
+    refused("presence_bytes");
+    return errors::policy_violation("presence payload larger than " +
+                                    std::to_string(lim.max_presence_bytes) + " bytes");
+  }
+  TokenBucket& bucket = room.user_limits[from.bare_str()].presence;
+  if (!bucket.take(lim.presences_per_second, lim.presence_burst,
+                   std::chrono::steady_clock::now())) {
+    refused("presence_rate");
+    StanzaError e = errors::policy_violation("too many presence updates: slow down");
+    e.type = ErrorType::wait;
+    return e;
+  }
+  return std::nullopt;
 }
 
 Element Service::Impl::build_presence(const Room& room, const Occupant& o, const Element& payload,
@@ -146,7 +179,9 @@ void Service::Impl::change_nick(Room& room, Occupant& o, const Element& p, const
 }
 
 void Service::Impl::leave(Room& room, Occupant& o, const Element& p, const Jid& from) {
-  remove_session(room, o.nick, from, MucX{}, client_payload(p), true);
+  // Leaving always works (and is not rate-limited); an oversized goodbye loses its payload.
+  const bool fits = payload_bytes(p) <= cfg.muc.max_presence_bytes;
+  remove_session(room, o.nick, from, MucX{}, fits ? client_payload(p) : Element("presence"), true);
 }
 
 void Service::Impl::remove_session(Room& room, const std::string& nick, const Jid& real, MucX x,

@@ -45,6 +45,13 @@ struct Member {
   std::string nick;  // reserved nick; may be empty
 };
 
+// Rates per user (bare JID) in a room, kept while the room is loaded so that leaving and
+// joining again does not refill them. Only members get one: bounded by the member list.
+struct UserLimits {
+  TokenBucket presence;  // joins, presence updates, nick changes, rejoins
+  TokenBucket messages;  // declines from a member who is not an occupant
+};
+
 struct Room {
   enum class State { loading, ready };
 
@@ -56,6 +63,8 @@ struct Room {
   std::map<std::string, Occupant> occupants;     // nick -> occupant
   std::unordered_map<Jid, std::string> nick_of;  // real full JID -> nick
   std::vector<Element> queued;                   // stanzas that arrived while loading
+  // Bare JID -> rates (an empty map is 56 bytes; entries only for members who were active).
+  std::unordered_map<std::string, UserLimits> user_limits;
 
   // FIFOs that are empty nearly always: std::list allocates nothing while empty (an empty
   // std::deque costs ~576 bytes per room).

@@ -14,6 +14,11 @@ void Service::Impl::route_to_room(const std::string& local, Element stanza, cons
   if (auto it = rooms.find(local); it != rooms.end()) {
     std::shared_ptr<Room> room = it->second;
     if (room->state == Room::State::loading) {
+      // A slow look-up (the database is busy or away) must not let stanzas pile up unbounded.
+      if (room->queued.size() >= cfg.muc.max_queued_while_loading) {
+        refused("loading_queue");
+        return send_error(stanza, errors::resource_constraint("the room is loading: retry later"));
+      }
       room->queued.push_back(std::move(stanza));
       return;
     }
@@ -24,6 +29,10 @@ void Service::Impl::route_to_room(const std::string& local, Element stanza, cons
   // in an unloaded room) and unavailable presence (nobody to remove).
   const std::string_view type = stanza.attr("type");
   if (type == "error" || (stanza.name() == "presence" && !type.empty())) return;
+  if (known_missing(local)) {
+    missing_room_hits.inc();
+    return answer_missing_room(stanza);
+  }
 
   auto room = std::make_shared<Room>();
   room->local = local;
@@ -31,10 +40,38 @@ void Service::Impl::route_to_room(const std::string& local, Element stanza, cons
   rooms.emplace(local, room);
   rooms_loaded_gauge.set(static_cast<double>(rooms.size()));
   std::weak_ptr<int> life = alive;
-  store.load_room(local, [this, life, local](std::optional<RoomRecord> rec, StoreError err) {
+  store.load_room(local, [this, life, local, generation = provisioned_generation](
+                             std::optional<RoomRecord> rec, StoreError err) {
     if (life.expired()) return;
-    on_room_loaded(local, std::move(rec), std::move(err));
+    on_room_loaded(local, std::move(rec), std::move(err), generation);
   });
+}
+
+bool Service::Impl::known_missing(const std::string& local) {
+  auto it = missing_rooms.find(local);
+  if (it == missing_rooms.end()) return false;
+  if (it->second > std::chrono::steady_clock::now()) return true;
+  missing_rooms.erase(it);
+  return false;
+}
+
+void Service::Impl::remember_missing(const std::string& local) {
+  const auto now = std::chrono::steady_clock::now();
+  // Entries leave in order: expired ones first, then the oldest while over the bound. A queue
+  // entry whose name was forgotten (provisioned) or remembered again later is skipped.
+  auto drop_front = [this] {
+    auto& [name, until] = missing_order.front();
+    if (auto it = missing_rooms.find(name); it != missing_rooms.end() && it->second == until)
+      missing_rooms.erase(it);
+    missing_order.pop_front();
+  };
+  while (!missing_order.empty() && missing_order.front().second <= now)
+    drop_front();
+  while (!missing_order.empty() && missing_order.size() >= cfg.muc.missing_room_cache_entries)
+    drop_front();
+  const auto until = now + cfg.muc.missing_room_cache;
+  missing_rooms[local] = until;
+  missing_order.emplace_back(local, until);
 }
 
 void Service::Impl::answer_missing_room(const Element& stanza) {
@@ -47,7 +84,7 @@ void Service::Impl::answer_missing_room(const Element& stanza) {
 }
 
 void Service::Impl::on_room_loaded(const std::string& local, std::optional<RoomRecord> rec,
-                                   StoreError err) {
+                                   StoreError err, std::uint64_t generation) {
   auto it = rooms.find(local);
   if (it == rooms.end() || it->second->state != Room::State::loading) return;
   std::shared_ptr<Room> slot = it->second;
@@ -55,6 +92,7 @@ void Service::Impl::on_room_loaded(const std::string& local, std::optional<RoomR
     rooms.erase(it);
     rooms_loaded_gauge.set(static_cast<double>(rooms.size()));
     if (err) log::error("muc", "loading room {} failed: {}", local, err.message);
+    if (!err && generation == provisioned_generation) remember_missing(local);
     for (const auto& s : slot->queued) {
       if (err)
         send_error(s, errors::internal_server_error("the room could not be loaded"));

@@ -6,6 +6,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "core/jid_cache.hpp"
 #include "core/log.hpp"
 #include "muc/impl.hpp"
 
@@ -43,7 +44,21 @@ Service::Impl::Impl(ServiceDeps d)
           "salon_muc_broadcast_duration_seconds",
           "From groupchat message receipt to its broadcast (includes plugin holds)")),
       rooms_loaded_gauge(metrics_.gauge("salon_muc_rooms_loaded", "Rooms loaded in memory")),
-      occupants_gauge(metrics_.gauge("salon_muc_occupants", "Occupants in loaded rooms")) {
+      occupants_gauge(metrics_.gauge("salon_muc_occupants", "Occupants in loaded rooms")),
+      forwards_expired(metrics_.counter(
+          "salon_muc_forwarded_iqs_expired_total",
+          "IQs forwarded to an occupant that got no answer in time (the requester got an error)")),
+      missing_room_hits(
+          metrics_.counter("salon_muc_missing_room_cache_hits_total",
+                           "Stanzas to unknown rooms answered without a database query")) {
+  // Registered up front so that each shows (at 0) before it first bites.
+  for (const char* limit :
+       {"message_bytes", "body_chars", "message_rate", "presence_bytes", "presence_rate",
+        "forwarded_iqs_occupant", "forwarded_iqs_room", "loading_queue"})
+    refused_counters[limit] =
+        &metrics_.counter("salon_muc_stanzas_refused_total",
+                          "Stanzas the MUC refused for a [muc] limit", {{"limit", limit}});
+  set_jid_cache_budget(cfg.muc.jid_cache_bytes);
   if (auto j = Jid::parse(domain)) service_jid = *j;
   iq_counters.errors_sent =
       &metrics_.counter("salon_iq_errors_sent_total", "IQ error replies sent");
@@ -75,6 +90,10 @@ void Service::Impl::send_error(const Element& stanza, const StanzaError& err) {
     reply.set_attr("from", room && room->domain() == domain ? room->bare_str() : domain);
   }
   send(std::move(reply));
+}
+
+void Service::Impl::refused(std::string_view limit) {
+  if (auto it = refused_counters.find(limit); it != refused_counters.end()) it->second->inc();
 }
 
 void Service::Impl::occupants_changed(long delta) {
@@ -207,6 +226,7 @@ void Service::stop(std::function<void()> done) {
 void Service::reload(const config::Config& config) {
   Impl& s = *impl_;
   s.cfg.muc = config.muc;
+  set_jid_cache_budget(s.cfg.muc.jid_cache_bytes);
   // A changed idle_unload applies to rooms already waiting, too.
   if (!s.idle_queue.empty()) s.arm_idle_sweep(s.idle_queue.front().since + s.cfg.muc.idle_unload);
   s.cfg.log = config.log;

@@ -9,15 +9,14 @@
 #include <cctype>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "core/jid.hpp"
+#include "core/jid_cache.hpp"
 
 namespace salon {
 
 namespace {
 constexpr std::size_t kMaxPart = 1023;  // RFC 7622 §3.2-3.4: each part at most 1023 octets
-constexpr std::size_t kCacheLimit = 65536;
 
 std::optional<Jid> parse_uncached(std::string_view s) {
   const auto slash = s.find('/');
@@ -94,22 +93,11 @@ std::optional<Jid> Jid::from_parts(std::string_view local, std::string_view doma
   return Jid(std::move(l), std::move(d), std::move(r));
 }
 
-namespace {
-// Looks up a string_view without building a std::string (an allocation per lookup: JIDs are
-// parsed several times per stanza, the cache answers nearly all of them).
-struct ViewHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-}  // namespace
-
 std::optional<Jid> Jid::parse(std::string_view s) {
-  thread_local std::unordered_map<std::string, std::optional<Jid>, ViewHash, std::equal_to<>> cache;
-  if (auto it = cache.find(s); it != cache.end()) return it->second;
-  auto parsed = parse_uncached(s);
-  if (cache.size() >= kCacheLimit) cache.clear();
-  cache.emplace(std::string(s), parsed);
-  return parsed;
+  // Bounded by bytes, not count: a peer chooses what is parsed (core/jid_cache.hpp).
+  thread_local JidCache cache(jid_cache_budget());
+  if (const std::size_t b = jid_cache_budget(); b != cache.budget()) cache.set_budget(b);
+  return cache.get(s, &parse_uncached);
 }
 
 }  // namespace salon
