@@ -83,10 +83,11 @@ TEST(SpoolRecords, AHugeLengthIsNotARecord) {
   const std::string whole = encode_record(row("s1", "one"));
   const std::string payload =
       whole.substr(whole.find('\n') + 1, whole.size() - whole.find('\n') - 2);
-  std::size_t consumed = 0;
-  auto rows = decode_records("18446744073709551615\n" + payload, consumed);
-  EXPECT_TRUE(rows.empty());
-  EXPECT_EQ(consumed, 0u);
+  // The length is damage: no record is framed from the bytes after it, they are reported.
+  const SpoolChunk c = decode_spool("18446744073709551615\n" + payload, true);
+  EXPECT_TRUE(c.rows.empty());
+  ASSERT_FALSE(c.corrupt.empty());
+  EXPECT_EQ(c.corrupt.front().offset, 0u);
 }
 
 // Runs the loop until `calls` completions have arrived from the spool thread (or 5 s).
