@@ -22,7 +22,8 @@ namespace fs = std::filesystem;
 constexpr std::size_t kChunk = kMaxRecord + 64;
 
 std::string errno_text(const std::string& what) {
-  return what + ": " + std::strerror(errno);
+  // std::strerror is not thread-safe; the spool runs on its own thread.
+  return what + ": " + std::generic_category().message(errno);
 }
 
 std::string fsync_dir(const fs::path& dir) {
@@ -88,7 +89,7 @@ int open_for_append(const fs::path& path, std::string& error) {
 }  // namespace
 
 Spool::Spool(boost::asio::io_context& loop, std::filesystem::path dir, Counter* corrupt)
-    : loop_(loop), path_(std::move(dir) / "archive.spool"), corrupt_(corrupt) {
+    : loop_(loop), path_(dir / "archive.spool"), corrupt_(corrupt) {
   make_dirs(path_.parent_path());
   std::error_code ec;
   const auto size = std::filesystem::file_size(path_, ec);

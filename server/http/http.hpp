@@ -125,8 +125,8 @@ Guard bearer_guard(std::function<std::string()> token);
 std::optional<std::string> url_decode(std::string_view in, bool plus_is_space);
 
 struct Limits {
-  std::size_t max_body_bytes = 1024 * 1024;  // larger -> 413
-  std::size_t max_header_bytes = 16 * 1024;  // larger -> 431
+  std::size_t max_body_bytes = std::size_t{1024} * 1024;  // larger -> 413
+  std::size_t max_header_bytes = std::size_t{16} * 1024;  // larger -> 431
   // Deadline for reading one request (including the idle wait before it on a kept-alive
   // connection) and for writing each response part.
   std::chrono::milliseconds io_timeout{30000};
