@@ -14,6 +14,7 @@ Run: scripts/stack up && cd tests/protocol && /usr/bin/python3 -m pytest
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Optional
 
@@ -26,6 +27,10 @@ from lib.salond import SalondProcess, free_port as _free_port, write_config
 from lib.stack import Account, create_account, load_env, run_dir
 
 logging.getLogger("slixmpp").setLevel(logging.WARNING)
+
+# What ASan, LSan and UBSan print when they find something (tests run salond under them in
+# scripts/test's sanitizer stage).
+SANITIZER_REPORT = re.compile(r"ERROR: (?:Address|Leak)Sanitizer|runtime error:")
 
 REQUIRED_KEYS = (
     "SALON_XMPP_SERVER", "SALON_XMPP_HOST", "SALON_C2S_PORT", "SALON_WEBSOCKET_URL",
@@ -148,5 +153,12 @@ def salond_factory(stack: dict[str, str], tmp_path: Path) -> Iterator[Callable[.
         return proc.start() if start else proc
 
     yield make
+    reports = []
     for proc in procs:
         proc.stop()
+        # Under a sanitized salond (scripts/test's ASan stage) a report is a failure even if
+        # the test's own assertions passed; it goes to salond's stderr.
+        if SANITIZER_REPORT.search(proc.stderr_text()):
+            reports.append(str(proc.stderr_path))
+    if reports:
+        pytest.fail("sanitizer report from salond: " + ", ".join(reports), pytrace=False)
