@@ -4,10 +4,10 @@
 #include <fmt/format.h>
 
 #include "core/log.hpp"
+#include "core/stamp.hpp"
 #include "core/uuid.hpp"
 #include "db/database.hpp"
 #include "export.hpp"
-#include "stamp.hpp"
 
 namespace salon::archive {
 

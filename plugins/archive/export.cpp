@@ -4,9 +4,9 @@
 #include <pqxx/pqxx>
 
 #include "core/log.hpp"
+#include "core/stamp.hpp"
 #include "db/database.hpp"
 #include "http/http.hpp"
-#include "stamp.hpp"
 #include "store.hpp"
 
 namespace salon::archive {

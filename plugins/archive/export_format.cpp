@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 
 #include "core/element.hpp"
+#include "core/stamp.hpp"
 #include "core/text.hpp"
 #include "export.hpp"
-#include "stamp.hpp"
 
 namespace salon::archive {
 

@@ -6,8 +6,8 @@
 
 #include "archive.hpp"
 #include "core/log.hpp"
+#include "core/stamp.hpp"
 #include "db/database.hpp"
-#include "stamp.hpp"
 
 namespace salon::archive {
 namespace {

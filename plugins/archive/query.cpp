@@ -4,7 +4,7 @@
 #include <charconv>
 
 #include "classify.hpp"
-#include "stamp.hpp"
+#include "core/stamp.hpp"
 
 namespace salon::archive {
 namespace {

@@ -11,8 +11,8 @@
 #include <iterator>
 #include <unordered_set>
 
+#include "core/stamp.hpp"
 #include "core/xml_parse.hpp"
-#include "stamp.hpp"
 #include "unreadable.hpp"
 
 namespace salon::archive {

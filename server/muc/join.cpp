@@ -3,9 +3,10 @@
 // the XEP's order: existing occupants' presences, the new occupant's presence (self-presence
 // with 110, 100 for a non-anonymous room, 170 when logged, 210 when the service changed the
 // nick), history from the history provider, then the subject (always, empty when none).
-#include <ctime>
+#include <chrono>
 
 #include "core/log.hpp"
+#include "core/stamp.hpp"
 #include "muc/impl.hpp"
 
 namespace salon::muc {
@@ -13,43 +14,17 @@ namespace salon::muc {
 namespace {
 constexpr std::string_view kMam = "urn:xmpp:mam:2";
 
-std::string format_stamp(plugin::Clock::time_point t) {
-  const std::time_t tt = plugin::Clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+// history `since` (XEP-0045 §7.2.15) through the one XEP-0082 parser: a malformed or
+// out-of-range date is no limit, never a date that mktime-style normalisation made up.
+std::optional<plugin::Clock::time_point> parse_since(std::string_view s) {
+  const auto us = parse_stamp(s);
+  if (!us) return std::nullopt;
+  return plugin::Clock::time_point(std::chrono::microseconds(*us));
 }
 
-// XEP-0082 DateTime: CCYY-MM-DDThh:mm:ss[.sss](Z|(+|-)hh:mm).
-std::optional<plugin::Clock::time_point> parse_stamp(std::string_view s) {
-  std::tm tm{};
-  int consumed = 0;
-  const std::string str(s);
-  if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6)
-    return std::nullopt;
-  std::string_view rest = s.substr(static_cast<std::size_t>(consumed));
-  if (!rest.empty() && rest[0] == '.') {
-    rest.remove_prefix(1);
-    while (!rest.empty() && rest[0] >= '0' && rest[0] <= '9')
-      rest.remove_prefix(1);
-  }
-  long offset = 0;
-  if (rest == "Z") {
-  } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
-    const int h = (rest[1] - '0') * 10 + (rest[2] - '0');
-    const int m = (rest[4] - '0') * 10 + (rest[5] - '0');
-    offset = (h * 60 + m) * 60 * (rest[0] == '-' ? -1 : 1);
-  } else {
-    return std::nullopt;
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  const std::time_t t = timegm(&tm);
-  if (t == static_cast<std::time_t>(-1)) return std::nullopt;
-  return plugin::Clock::from_time_t(t - offset);
+std::string format_now() {
+  const auto now = plugin::Clock::now().time_since_epoch();
+  return format_stamp(std::chrono::duration_cast<std::chrono::microseconds>(now).count());
 }
 
 std::optional<std::size_t> parse_count(std::string_view s) {
@@ -70,7 +45,7 @@ plugin::HistoryRequest history_request(const Element& join) {
   req.max_stanzas = parse_count(h->attr("maxstanzas"));
   req.max_chars = parse_count(h->attr("maxchars"));
   if (auto secs = parse_count(h->attr("seconds"))) req.seconds = std::chrono::seconds(*secs);
-  if (h->has_attr("since")) req.since = parse_stamp(h->attr("since"));
+  if (h->has_attr("since")) req.since = parse_since(h->attr("since"));
   return req;
 }
 
@@ -280,7 +255,7 @@ void Service::Impl::send_history_then_subject(Room& room, const std::string& nic
       if (!m.child("delay", ns::delay)) {
         // The provider gave no timestamp; "now" at least marks it as history.
         Element& d = m.add_child("delay", ns::delay);
-        d.set_attr("stamp", format_stamp(plugin::Clock::now()));
+        d.set_attr("stamp", format_now());
         d.set_attr("from", r->jid.bare_str());
       }
       send(std::move(m));

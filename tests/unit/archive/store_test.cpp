@@ -12,10 +12,10 @@
 
 #include "../db/pg_env.hpp"
 #include "core/metrics.hpp"
+#include "core/stamp.hpp"
 #include "core/xml_parse.hpp"
 #include "db/migrations.hpp"
 #include "fold.hpp"
-#include "stamp.hpp"
 #include "store.hpp"
 
 namespace salon::archive {

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The plugin host: hooks in order, broadcast holds kept in per-room FIFO order, refusals,
 // pre-join refusal, history on join, IQ handlers and disco features added by plugins.
+#include <algorithm>
+#include <chrono>
+
+#include "core/stamp.hpp"
 #include "harness.hpp"
 
 #include "plugin/hold.hpp"
@@ -215,6 +219,36 @@ TEST(Plugins, HistoryComesBetweenSelfPresenceAndSubjectWithDelay) {
   EXPECT_EQ(out[1].child("delay")->attr("from"), "p1@rooms.example.com");
   EXPECT_TRUE(out[2].child("subject"));
   EXPECT_EQ(out[3].child_text("body"), "live");
+}
+
+// XEP-0082 dates are parsed strictly: sscanf + timegm read 2026-02-30 as 2 March and a
+// fraction-less sign-led year as year 26; such a `since` is now no limit at all. The stamp of
+// history without one is an XEP-0082 date-time too.
+TEST(Plugins, AMalformedSinceIsNoLimit) {
+  PluginBench b;
+  std::vector<plugin::HistoryRequest> seen;
+  b.service->host().set_history_provider([&](const plugin::RoomView&, const Jid&,
+                                             const plugin::HistoryRequest& req,
+                                             std::function<void(std::vector<Element>)> done) {
+    seen.push_back(req);
+    done(
+        {xml("<message type='groupchat' from='p1@rooms.example.com/Bob'><body>x</body>"
+             "</message>")});
+  });
+  b.join(A, "Alice", "<history since='2026-02-30T00:00:00Z'/>");
+  b.join(B, "Bob", "<history since='+026-01-01T00:00:00Z'/>");
+  b.join("carol@example.com/phone", "Carol", "<history since='2026-03-01T00:00:00.250Z'/>");
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_FALSE(seen[0].since);
+  EXPECT_FALSE(seen[1].since);
+  ASSERT_TRUE(seen[2].since);
+  EXPECT_EQ(seen[2].since->time_since_epoch(),
+            std::chrono::seconds(1772323200) + std::chrono::milliseconds(250));
+  const auto out = b.take_to("carol@example.com/phone");
+  const auto it = std::find_if(out.begin(), out.end(),
+                               [](const Element& e) { return e.child_text("body") == "x"; });
+  ASSERT_NE(it, out.end());
+  EXPECT_TRUE(parse_stamp(it->child("delay", "urn:xmpp:delay")->attr("stamp")));
 }
 
 TEST(Plugins, MaxStanzasZeroSkipsTheProvider) {

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <gtest/gtest.h>
 
-#include "stamp.hpp"
+#include "core/stamp.hpp"
 
-namespace salon::archive {
+namespace salon {
 namespace {
 
 TEST(Stamp, ParsesUtcWithAndWithoutFraction) {
@@ -36,4 +36,4 @@ TEST(Stamp, FormatsWithMicrosecondsAndRoundTrips) {
 }
 
 }  // namespace
-}  // namespace salon::archive
+}  // namespace salon

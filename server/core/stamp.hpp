@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// XEP-0082 date-times for the archive: MAM form fields (start/end), <delay stamp/>, history
-// `since`. The archive keeps microseconds (PostgreSQL timestamptz), so stamps are microseconds
-// since the Unix epoch, UTC.
+// XEP-0082 date-times, the one parser and formatter for all of salon: MAM form fields
+// (start/end), <delay stamp/>, history `since` on join. The archive keeps microseconds
+// (PostgreSQL timestamptz), so stamps are microseconds since the Unix epoch, UTC.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace salon::archive {
+namespace salon {
 
 // CCYY-MM-DDThh:mm:ss[.s+](Z|(+|-)hh:mm); nullopt when malformed or out of range. Fractions
 // beyond microseconds are truncated.
@@ -18,4 +18,4 @@ std::optional<std::int64_t> parse_stamp(std::string_view text);
 // clients sort stamps of the same second correctly).
 std::string format_stamp(std::int64_t epoch_us);
 
-}  // namespace salon::archive
+}  // namespace salon

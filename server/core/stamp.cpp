@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "stamp.hpp"
+#include "core/stamp.hpp"
 
 #include <fmt/format.h>
 
-namespace salon::archive {
+namespace salon {
 namespace {
 
 // Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian, no time zone
@@ -118,4 +118,4 @@ std::string format_stamp(std::int64_t us) {
                      rem / 60 % 60, rem % 60, frac);
 }
 
-}  // namespace salon::archive
+}  // namespace salon
