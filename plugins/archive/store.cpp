@@ -128,14 +128,10 @@ constexpr const char* kItemColumns =
     "occupant_id, (extract(epoch FROM retracted_at) * 1000000)::bigint";
 
 Element tombstone(const pqxx::row& r, const std::string& room_jid) {
-  Element m("message", ns::client);
-  m.set_attr("type", "groupchat");
-  m.set_attr("from", room_jid + "/" + r[5].as<std::string>());
-  Element& t = m.add_child("retracted", ns::retract);
+  Element t("retracted", ns::retract);
   if (!r[7].is_null()) t.set_attr("stamp", format_stamp(r[7].as<std::int64_t>()));
-  m.add_child("stanza-id", ns::sid).set_attr("id", r[1].as<std::string>()).set_attr("by", room_jid);
-  m.add_child("occupant-id", ns::occupant_id).set_attr("id", r[6].as<std::string>());
-  return m;
+  return stand_in(room_jid, r[5].as<std::string>(), std::move(t), r[1].as<std::string>(),
+                  r[6].as<std::string>());
 }
 
 Item to_item(const pqxx::row& r, std::int64_t room_id, const std::string& room_jid,

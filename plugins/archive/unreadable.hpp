@@ -24,7 +24,13 @@ namespace salon::archive {
 inline constexpr std::string_view kUnreadableBody =
     "[This message cannot be displayed: the archive can no longer read it.]";
 
-// The placeholder of an unreadable row (MAM adds the time in <delay/>, history too).
+// What stands in for an archived row whose stanza is not served (a retraction's tombstone, an
+// unreadable row's placeholder): a groupchat message from room/nick holding `marker`, with the
+// row's stanza-id and occupant-id. MAM adds the time in <delay/>, history too.
+Element stand_in(const std::string& room_jid, const std::string& nick, Element marker,
+                 const std::string& stanza_id, const std::string& occupant_id);
+
+// The placeholder of an unreadable row.
 Element unreadable_placeholder(const std::string& room_jid, const std::string& nick,
                                const std::string& stanza_id, const std::string& occupant_id);
 
