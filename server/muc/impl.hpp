@@ -164,6 +164,9 @@ struct Service::Impl final : plugin::Host {
                                                 const Element& relayed);
   // Presence size (client payload) and rate (per user and room).
   std::optional<StanzaError> check_presence_limits(Room& room, const Element& p, const Jid& from);
+  // A token from `bucket`, or policy-violation (type wait) counted under `limit`.
+  std::optional<StanzaError> take_token(TokenBucket& bucket, double rate, double burst,
+                                        std::string_view limit, std::string text);
   void refused(std::string_view limit);
   void change_subject(Room& room, Occupant& o, const Element& m);
   void groupchat(Room& room, Occupant& o, const Element& m, const Jid& from);

@@ -73,13 +73,17 @@ std::optional<StanzaError> Service::Impl::check_message_limits(TokenBucket& buck
       return errors::policy_violation("message longer than " + std::to_string(lim.max_body_chars) +
                                       " characters");
     }
-  if (!bucket.take(lim.messages_per_second, lim.message_burst, std::chrono::steady_clock::now())) {
-    refused("message_rate");
-    StanzaError e = errors::policy_violation("too many messages: slow down");
-    e.type = ErrorType::wait;  // retry later; the message was not delivered
-    return e;
-  }
-  return std::nullopt;
+  return take_token(bucket, lim.messages_per_second, lim.message_burst, "message_rate",
+                    "too many messages: slow down");
+}
+
+std::optional<StanzaError> Service::Impl::take_token(TokenBucket& bucket, double rate, double burst,
+                                                     std::string_view limit, std::string text) {
+  if (bucket.take(rate, burst, std::chrono::steady_clock::now())) return std::nullopt;
+  refused(limit);
+  StanzaError e = errors::policy_violation(std::move(text));
+  e.type = ErrorType::wait;  // retry later; the stanza was not delivered
+  return e;
 }
 
 std::optional<StanzaError> Service::Impl::check_relay_limits(TokenBucket& bucket, const Element& m,

@@ -61,15 +61,8 @@ std::optional<StanzaError> Service::Impl::check_presence_limits(Room& room, cons
     return errors::policy_violation("presence payload larger than " +
                                     std::to_string(lim.max_presence_bytes) + " bytes");
   }
-  TokenBucket& bucket = room.user_limits[from.bare_str()].presence;
-  if (!bucket.take(lim.presences_per_second, lim.presence_burst,
-                   std::chrono::steady_clock::now())) {
-    refused("presence_rate");
-    StanzaError e = errors::policy_violation("too many presence updates: slow down");
-    e.type = ErrorType::wait;
-    return e;
-  }
-  return std::nullopt;
+  return take_token(room.user_limits[from.bare_str()].presence, lim.presences_per_second,
+                    lim.presence_burst, "presence_rate", "too many presence updates: slow down");
 }
 
 Element Service::Impl::build_presence(const Room& room, const Occupant& o, const Element& payload,
