@@ -8,6 +8,7 @@
 #include "core/uuid.hpp"
 #include "db/database.hpp"
 #include "export.hpp"
+#include "journal/journal.hpp"
 
 namespace salon::archive {
 
@@ -23,23 +24,10 @@ std::optional<std::string> ArchivePlugin::start(plugin::Host& host,
   if (auto* err = std::get_if<std::string>(&s)) return *err;
   settings_ = std::get<Settings>(s);
   host_ = &host;
-  std::unique_ptr<Spool> spool;
-  if (!settings_.spool_dir.empty()) {
-    try {
-      spool = std::make_unique<Spool>(
-          host.loop(), settings_.spool_dir,
-          &host.metrics().counter("salon_archive_spool_corrupt_records_total",
-                                  "Stretches of the spool that were not whole records: skipped "
-                                  "on replay and copied to archive.spool.corrupt"));
-    } catch (const std::exception& e) {
-      return "key 'plugins.archive.spool_dir': " + std::string(e.what());
-    }
-  }
   unreadable_ = std::make_shared<Unreadable>(&host.metrics().counter(
       "salon_archive_unreadable_rows_total",
       "Archived stanzas that no longer parse, served as placeholders (each row once)"));
-  writer_ =
-      std::make_unique<Writer>(host.loop(), host.database(), host.metrics(), std::move(spool));
+  table_ = &host.journal().add_table<ArchiveTable>(host.loop(), host.database(), host.metrics());
   host.add_room_feature(std::string(ns::mam));
   host.add_room_feature(std::string(ns::mam_extended));
   host.add_room_feature(std::string(ns::fulltext));
@@ -64,8 +52,6 @@ std::optional<std::string> ArchivePlugin::start(plugin::Host& host,
 std::optional<std::string> ArchivePlugin::reload(const config::PluginSection& section) {
   auto s = read_settings(section);
   if (auto* err = std::get_if<std::string>(&s)) return *err;
-  if (std::get<Settings>(s).spool_dir != settings_.spool_dir)
-    return "key 'plugins.archive.spool_dir': changing it needs a restart";
   settings_ = std::get<Settings>(s);
   if (retention_)
     retention_->set(settings_.retention_days,
@@ -74,14 +60,12 @@ std::optional<std::string> ArchivePlugin::reload(const config::PluginSection& se
 }
 
 void ArchivePlugin::stop() {
-  // Rows still waiting for a batch fail their holds (the core bounces those messages).
   retention_.reset();
-  writer_.reset();
 }
 
-std::optional<StanzaError> ArchivePlugin::on_message_before_broadcast(plugin::MessageEvent& ev) {
+void ArchivePlugin::on_message_commit(const plugin::MessageEvent& ev, journal::Commit& commit) {
   auto c = classify(ev.stanza);
-  if (!c) return std::nullopt;
+  if (!c) return;
   Row row;
   row.room_id = ev.room.id;
   row.stanza_id = ev.stanza_id;
@@ -97,8 +81,7 @@ std::optional<StanzaError> ArchivePlugin::on_message_before_broadcast(plugin::Me
   row.body = std::move(c->body);
   row.replaces = std::move(c->replaces);
   row.stanza = ev.stanza.xml();
-  writer_->add(std::move(row), ev.hold());
-  return std::nullopt;
+  commit.add(*table_, std::move(row));
 }
 
 // The core gives subject changes no stanza-id: the archive names them (UUIDv7 like the room's
@@ -121,7 +104,9 @@ void ArchivePlugin::on_subject_changed(const plugin::RoomView& room,
   row.has_body = true;
   row.body = std::string(message.child_text("subject"));
   row.stanza = stored.xml();
-  writer_->add(std::move(row), std::optional<plugin::BroadcastHold>());
+  journal::Commit commit;
+  commit.add(*table_, std::move(row));
+  host_->journal().submit(std::move(commit), {});
 }
 
 void ArchivePlugin::history(const plugin::RoomView& room, const plugin::HistoryRequest& req,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The archive plugin (docs/ARCHIVE.md): every archived groupchat message is durably in
-// PostgreSQL before it is reflected (write path: writer.hpp), served as XEP-0313 MAM
+// PostgreSQL before it is reflected (its row goes into the message's journal commit:
+// table.hpp), served as XEP-0313 MAM
 // (mam.cpp) and as XEP-0045 history on join.
 #pragma once
 
@@ -9,8 +10,8 @@
 #include "plugin/plugin.hpp"
 #include "retention.hpp"
 #include "settings.hpp"
+#include "table.hpp"
 #include "unreadable.hpp"
-#include "writer.hpp"
 
 namespace salon::archive {
 
@@ -23,7 +24,7 @@ public:
   [[nodiscard]] std::optional<std::string> check(
       const config::PluginSection& section) const override;
   void stop() override;
-  std::optional<StanzaError> on_message_before_broadcast(plugin::MessageEvent& ev) override;
+  void on_message_commit(const plugin::MessageEvent& ev, journal::Commit& commit) override;
   void on_subject_changed(const plugin::RoomView& room, const plugin::OccupantView& sender,
                           const Element& message, plugin::Clock::time_point at) override;
 
@@ -36,7 +37,7 @@ private:
 
   plugin::Host* host_ = nullptr;
   Settings settings_;
-  std::unique_ptr<Writer> writer_;
+  ArchiveTable* table_ = nullptr;  // owned by the journal
   std::unique_ptr<Retention> retention_;
   // Shared with the reader threads' jobs, which may outlive a stop().
   std::shared_ptr<Unreadable> unreadable_;

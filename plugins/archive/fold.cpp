@@ -13,9 +13,9 @@ namespace {
 constexpr auto kInterval = std::chrono::seconds(1);
 }  // namespace
 
-void tally(Tallies& into, const std::vector<Row>& rows, std::int64_t after, std::int64_t upto) {
-  for (const Row& r : rows) {
-    auto [it, fresh] = into.try_emplace(r.room_id);
+void tally(Tallies& into, RowRefs rows, std::int64_t after, std::int64_t upto) {
+  for (const Row* r : rows) {
+    auto [it, fresh] = into.try_emplace(r->room_id);
     Tally& t = it->second;
     // A new entry starts its claim at `after`; an existing one keeps its own, which ends at
     // an earlier batch's upto <= after: the room had no rows in between that went untallied.
@@ -48,7 +48,7 @@ CountFolder::~CountFolder() {
   timer_.cancel();
 }
 
-void CountFolder::committed(const std::vector<Row>& rows, std::int64_t after, std::int64_t upto) {
+void CountFolder::committed(RowRefs rows, std::int64_t after, std::int64_t upto) {
   tally(tallies_, rows, after, upto);
   arm();
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Keeps archive_counts close to the archive off the write path (schemas/005). The writer
-// reports each committed batch: its rows' rooms and the id range it used. CountFolder tallies
-// them per room and, every second, one statement on a reader connection adds the tallies to
+// Keeps archive_counts close to the archive off the write path (schemas/005). The archive's
+// journal table reports each committed batch: its rows' rooms and the id range it used. CountFolder
+// tallies them per room and, every second, one statement on a reader connection adds the tallies to
 // the counts (fold_tallies) without reading the rows: counting fresh rows in the table (no
 // visibility bits yet: a heap visit each) cost PostgreSQL ~10% of a core at 30,000 messages/s
 // and showed in the reflection latency's p99. A MAM count is exact either way (it adds the
@@ -27,7 +27,11 @@ namespace salon::archive {
 
 // Adds a committed batch to `into`: `rows` have ids in (after, upto], and with after >= 0 they
 // are all the rows the archive got in that range. after < 0: no such claim (see Tally).
-void tally(Tallies& into, const std::vector<Row>& rows, std::int64_t after, std::int64_t upto);
+void tally(Tallies& into, RowRefs rows, std::int64_t after, std::int64_t upto);
+inline void tally(Tallies& into, const std::vector<Row>& rows, std::int64_t after,
+                  std::int64_t upto) {
+  tally(into, refs(rows), after, upto);
+}
 // Puts tallies whose fold failed back under newer ones: together they claim the union.
 void merge(Tallies& into, const Tallies& older);
 // After a batch whose outcome is unknown (it may have committed): its rows may sit inside
@@ -43,7 +47,7 @@ public:
   CountFolder& operator=(const CountFolder&) = delete;
 
   // Loop thread: a batch was committed (see tally()).
-  void committed(const std::vector<Row>& rows, std::int64_t after, std::int64_t upto);
+  void committed(RowRefs rows, std::int64_t after, std::int64_t upto);
   // Loop thread: a batch failed; it may have been committed all the same.
   void failed();
 

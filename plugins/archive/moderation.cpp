@@ -8,6 +8,7 @@
 #include "core/log.hpp"
 #include "core/uuid.hpp"
 #include "db/database.hpp"
+#include "journal/journal.hpp"
 
 namespace salon::archive {
 namespace {
@@ -63,9 +64,9 @@ void ArchivePlugin::moderate(const plugin::RoomIq& iq, IqResponder reply) {
                   .empty();
   };
   job.done = [this, life = std::weak_ptr<int>(alive_), found, responder, room, room_id, target,
-              reason, moderator, by](bool ok, std::string error) {
-    if (!ok) {
-      log::warn("archive", "moderation in {} failed: {}", room.bare_str(), error);
+              reason, moderator, by](db::WriteOutcome o) {
+    if (!o.ok()) {
+      log::warn("archive", "moderation in {} failed: {}", room.bare_str(), o.error);
       StanzaError e = errors::internal_server_error("the archive is unavailable");
       e.type = ErrorType::wait;
       return responder->error(e);
@@ -85,15 +86,18 @@ void ArchivePlugin::moderate(const plugin::RoomIq& iq, IqResponder reply) {
     m.set_attr("from", room.bare_str());
     row.stanza = m.xml();
     // Like any message: the occupants see the notice once it is durable.
-    writer_->add(std::move(row), [this, life, room, m = std::move(m), responder](bool durable) {
-      if (!durable) {
-        StanzaError e = errors::internal_server_error("the retraction notice was not archived");
-        e.type = ErrorType::wait;
-        return responder->error(e);
-      }
-      if (!life.expired()) host_->broadcast_from_room(room, m);
-      responder->result();
-    });
+    journal::Commit commit;
+    commit.add(*table_, std::move(row));
+    host_->journal().submit(
+        std::move(commit), [this, life, room, m = std::move(m), responder](bool durable) {
+          if (!durable) {
+            StanzaError e = errors::internal_server_error("the retraction notice was not archived");
+            e.type = ErrorType::wait;
+            return responder->error(e);
+          }
+          if (!life.expired()) host_->broadcast_from_room(room, m);
+          responder->result();
+        });
   };
   host_->database().write(std::move(job));
 }

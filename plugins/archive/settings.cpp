@@ -25,13 +25,8 @@ std::variant<Settings, std::string> read_settings(const config::PluginSection& s
     const auto err = [&](std::string_view what) {
       return fmt::format("line {}: key 'plugins.archive.{}': {}", setting.line, name, what);
     };
-    if (name == "spool_dir") {
-      const auto* v = std::get_if<std::string>(&setting.value);
-      if (!v) return err("expected a string (a directory)");
-      if (v->empty() || (*v)[0] != '/') return err("must be an absolute path");
-      s.spool_dir = *v;
-      continue;
-    }
+    // The spool belongs to the journal now: it keeps every plugin's rows, not the archive's.
+    if (name == "spool_dir") return err("moved to [database] spool_dir");
     const Key* key = nullptr;
     for (const auto& k : keys)
       if (k.name == name) key = &k;

@@ -18,7 +18,6 @@ struct Settings {
   std::size_t history_max = 100;              // cap on maxstanzas
   std::size_t retention_days = 0;             // 0 = keep forever (a room may override)
   std::size_t purge_interval_seconds = 3600;  // how often expired messages are deleted
-  std::string spool_dir;  // "" = no spool: messages fail while PostgreSQL is down
 };
 
 // Settings, or "line N: key 'plugins.archive.K': what is wrong".

@@ -158,9 +158,10 @@ Item to_item(const pqxx::row& r, std::int64_t room_id, const std::string& room_j
 
 namespace {
 
-void insert_replayed(pqxx::dbtransaction& tx, const std::vector<Row>& rows) {
+void insert_replayed(pqxx::dbtransaction& tx, RowRefs rows) {
   ArrayText room, sid, ts, kind, nick, jid, occ, mid, body, stanza, repl;
-  for (const Row& r : rows) {
+  for (const Row* row : rows) {
+    const Row& r = *row;
     room.add(std::to_string(r.room_id));
     sid.add(r.stanza_id);
     ts.add(format_stamp(r.ts_us));
@@ -178,12 +179,11 @@ void insert_replayed(pqxx::dbtransaction& tx, const std::vector<Row>& rows) {
 }
 
 // The batch's rooms that exist; under kLockRooms they stay until the commit.
-std::unordered_set<std::int64_t> existing_rooms(pqxx::dbtransaction& tx,
-                                                const std::vector<Row>& rows) {
+std::unordered_set<std::int64_t> existing_rooms(pqxx::dbtransaction& tx, RowRefs rows) {
   std::unordered_set<std::int64_t> wanted;
   ArrayText ids;
-  for (const Row& r : rows)
-    if (wanted.insert(r.room_id).second) ids.add(std::to_string(r.room_id));
+  for (const Row* r : rows)
+    if (wanted.insert(r->room_id).second) ids.add(std::to_string(r->room_id));
   std::unordered_set<std::int64_t> found;
   for (const auto& row :
        tx.exec_params("SELECT id FROM rooms WHERE id = ANY($1::bigint[])", ids.done()))
@@ -261,7 +261,7 @@ private:
 
 // Live rows carry stanza-ids minted for them, so they cannot be stored already: COPY, the
 // cheapest way into PostgreSQL (no statement per row, no conflict check, no array parsing).
-void copy_live(pqxx::dbtransaction& tx, const std::vector<Row>& rows) {
+void copy_live(pqxx::dbtransaction& tx, RowRefs rows) {
   const auto rooms = existing_rooms(tx, rows);
   // tablewriter is deprecated in favour of stream_to, but only it takes a preformatted line.
 #pragma GCC diagnostic push
@@ -272,7 +272,8 @@ void copy_live(pqxx::dbtransaction& tx, const std::vector<Row>& rows) {
   pqxx::tablewriter out(tx, "archive", columns.begin(), columns.end());
 #pragma GCC diagnostic pop
   CopyLine line;
-  for (const Row& r : rows) {
+  for (const Row* row : rows) {
+    const Row& r = *row;
     if (!rooms.contains(r.room_id)) continue;  // deleted meanwhile: its archive went with it
     line.clear();
     line.field(std::to_string(r.room_id)).field(r.stanza_id).field(format_stamp(r.ts_us));
@@ -286,15 +287,16 @@ void copy_live(pqxx::dbtransaction& tx, const std::vector<Row>& rows) {
 
 }  // namespace
 
-std::int64_t insert_rows(pqxx::dbtransaction& tx, const std::vector<Row>& rows, Source source) {
+std::int64_t insert_rows(pqxx::dbtransaction& tx, RowRefs rows, Source source) {
   tx.exec(kLockRooms);
   if (source == Source::replayed)
     insert_replayed(tx, rows);
   else
     copy_live(tx, rows);
-  for (const Row& r : rows) {
-    if (r.kind == Kind::correction) tx.exec_params0(kLinkCorrection, r.stanza_id);
-    if (r.kind == Kind::retraction) tx.exec_params0(kRetract, r.stanza_id, format_stamp(r.ts_us));
+  for (const Row* r : rows) {
+    if (r->kind == Kind::correction) tx.exec_params0(kLinkCorrection, r->stanza_id);
+    if (r->kind == Kind::retraction)
+      tx.exec_params0(kRetract, r->stanza_id, format_stamp(r->ts_us));
   }
   return tx.exec1(kLastArchiveId)[0].as<std::int64_t>();
 }

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The archive's SQL. Everything here runs on database worker threads (never on the loop):
-// insert_rows in the writer's group-commit transaction, the readers' queries on a reader
+// insert_rows in the journal's group-commit transaction, the readers' queries on a reader
 // connection. Results are plain values the loop turns into stanzas.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -15,6 +16,7 @@
 
 #include "classify.hpp"
 #include "core/element.hpp"
+#include "journal/table.hpp"
 #include "query.hpp"
 #include "unreadable.hpp"
 
@@ -34,14 +36,28 @@ struct Row {
 };
 
 // Where a batch comes from: live rows were never stored; replayed spool rows may have been.
-enum class Source { live, replayed };
+using journal::Source;
+
+// A batch's rows as the journal hands them over (they stay in its messages).
+using RowRefs = std::span<const Row* const>;
+inline std::vector<const Row*> refs(const std::vector<Row>& rows) {
+  std::vector<const Row*> out;
+  out.reserve(rows.size());
+  for (const Row& r : rows)
+    out.push_back(&r);
+  return out;
+}
 
 // Inserts `rows` in order — live ones by COPY, replayed ones with ON CONFLICT (stanza_id) DO
 // NOTHING — then links corrections and tombstones retracted messages. Rows of rooms that no
 // longer exist are dropped. Returns the archive id sequence's last value: every row the batch
 // inserted has an id above the previous batch's value and at most this one (only the writer
 // inserts, one batch after the other).
-std::int64_t insert_rows(pqxx::dbtransaction& tx, const std::vector<Row>& rows, Source source);
+std::int64_t insert_rows(pqxx::dbtransaction& tx, RowRefs rows, Source source);
+inline std::int64_t insert_rows(pqxx::dbtransaction& tx, const std::vector<Row>& rows,
+                                Source source) {
+  return insert_rows(tx, refs(rows), source);
+}
 
 // Deletes up to `limit` of a room's oldest rows — only those older than `days` when it is not
 // 0 — and keeps archive_counts right, in the caller's transaction (READ COMMITTED: the

@@ -7,7 +7,7 @@ salond_bin() { printf '%s\n' "${SALON_BIN:-$SALON_BUILD_DIR/server/app/salond}";
 # The format is salond's (docs/HELPERS-BRIEF.md / deploy/salon.example.toml).
 salond_configure() {
   local file=$1 domain=$2 comp=$3 secret=$4 pg=$5 http=$6 token=$7 spool
-  spool="$(cd "$(dirname "$file")" && pwd)/archive-spool"
+  spool="$(cd "$(dirname "$file")" && pwd)/journal-spool"
   cat >"$file" <<EOF
 # Written by scripts/stack; regenerated at every \`up\`.
 [component]
@@ -23,6 +23,7 @@ reconnect_max_ms = 500
 [database]
 conninfo = "host=127.0.0.1 port=$pg dbname=salon user=salon"
 health_interval_ms = 1000
+spool_dir = "$spool"
 
 [http]
 listen = "127.0.0.1:$http"
@@ -37,7 +38,6 @@ format = "text"
 enabled = true
 default_page = 50
 max_page = 250
-spool_dir = "$spool"
 # The retention tests age rows and wait for the purge job: run it often here.
 purge_interval_seconds = 1
 EOF

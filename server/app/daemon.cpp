@@ -16,6 +16,7 @@
 #include "core/metrics.hpp"
 #include "db/database.hpp"
 #include "http/http.hpp"
+#include "journal/journal.hpp"
 #include "muc/service.hpp"
 #include "store/store_pg.hpp"
 #include "xmpp/link.hpp"
@@ -106,9 +107,17 @@ struct Daemon::Impl final : xmpp::LinkEvents {
                  config.http.listen_port, *err);
       return exit_config;
     }
+    try {
+      journal =
+          std::make_unique<journal::Journal>(io, *database, metrics, config.database.spool_dir);
+    } catch (const std::exception& e) {
+      log::error("journal", "key 'database.spool_dir': {}", e.what());
+      return exit_config;
+    }
     store = std::make_unique<store::PgRoomStore>(*database);
-    service = std::make_unique<muc::Service>(
-        muc::ServiceDeps{io, sink, metrics, *store, database.get(), http_server.get(), config});
+    muc::ServiceDeps deps{io, sink, metrics, *store, database.get(), http_server.get(), config};
+    deps.journal = journal.get();
+    service = std::make_unique<muc::Service>(std::move(deps));
     link = std::make_unique<xmpp::Link>(io, link_settings(config), metrics, *this);
     sink->attach(link.get());
     health = std::make_unique<Health>(io, metrics, *http_server, *link, *database);
@@ -216,6 +225,7 @@ struct Daemon::Impl final : xmpp::LinkEvents {
   asio::steady_timer shutdown_deadline;
   std::shared_ptr<LinkSink> sink;
   std::unique_ptr<db::Database> database;
+  std::unique_ptr<journal::Journal> journal;  // after the database, before the service
   std::unique_ptr<http::Server> http_server;
   std::unique_ptr<store::PgRoomStore> store;
   std::unique_ptr<muc::Service> service;

@@ -162,6 +162,7 @@ std::vector<std::string> restart_required(const Config& running, const Config& r
   check(a.component.server_port != b.component.server_port, "component.server_port");
   check(a.component.secret != b.component.secret, "component.secret");
   check(a.database.conninfo != b.database.conninfo, "database.conninfo");
+  check(a.database.spool_dir != b.database.spool_dir, "database.spool_dir");
   check(a.http.listen_address != b.http.listen_address || a.http.listen_port != b.http.listen_port,
         "http.listen");
   return keys;

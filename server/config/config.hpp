@@ -39,6 +39,8 @@ struct Database {
   std::chrono::milliseconds health_interval{1000};
   std::chrono::milliseconds statement_timeout{30000};  // every statement but migrations
   std::size_t max_queued_queries = 10000;              // waiting for a reader thread
+  // The journal's spool (server/journal/): "" = none, messages fail while PostgreSQL is away.
+  std::string spool_dir;
 };
 
 struct Http {

@@ -127,6 +127,8 @@ void read_database(const Node* t, Context& ctx, Database& d) {
   s.positive_ms("health_interval_ms", d.health_interval);
   s.positive_ms("statement_timeout_ms", d.statement_timeout);
   s.positive_size("max_queued_queries", d.max_queued_queries);
+  if (s.string("spool_dir", d.spool_dir) && (d.spool_dir.empty() || d.spool_dir[0] != '/'))
+    s.error("spool_dir", line_of(s, "spool_dir"), "must be an absolute path");
   s.finish();
 }
 

@@ -149,7 +149,19 @@ void Database::write(WriteJob job) {
     }
   }
   if (job.done)
-    e.post([done = std::move(job.done)] { done(false, "the database layer is shutting down"); });
+    e.post([done = std::move(job.done)] {
+      done({WriteStatus::unreachable, "the database layer is shutting down"});
+    });
+}
+
+std::string_view to_string(WriteStatus s) {
+  switch (s) {
+    case WriteStatus::committed: return "committed";
+    case WriteStatus::failed: return "failed";
+    case WriteStatus::unreachable: return "unreachable";
+    case WriteStatus::in_doubt: return "in doubt";
+  }
+  return "failed";
 }
 
 bool Database::healthy() const {

@@ -6,8 +6,8 @@
 //    becomes free runs in ONE transaction and one commit; a failing job is isolated (the jobs
 //    before it commit together, it is retried alone, the rest continue in a new batch), so one
 //    bad job never fails the others. Completions are posted in the order jobs were queued.
-//    Plugins contribute rows to the same transaction by queueing jobs (the archive's message
-//    and the email plugin's notification can be one job, hence one commit);
+//    Messages and the plugins' rows for them come through the journal (server/journal/),
+//    which makes a batch of messages one job;
 //  - a health checker (SELECT 1 every health_interval) that drives healthy() for /readyz;
 //  - schema migrations run on the writer's first connection, before any write.
 // PostgreSQL being down never throws or stops salond: work fails fast with an error while the
@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -91,13 +92,31 @@ struct QueryOptions {
   bool idempotent = false;
 };
 
+// How a durable write ended. The status decides what a caller may do next: a failed job would
+// fail again (its own error), an unreachable one was not stored and may be kept elsewhere (the
+// journal's spool) until PostgreSQL is back, one in doubt may or may not be stored (whatever
+// keeps it must be idempotent).
+enum class WriteStatus {
+  committed,
+  failed,       // the job threw, its COMMIT was refused, or the schema could not be migrated
+  unreachable,  // no connection, lost before COMMIT, or the database layer is shutting down
+  in_doubt,     // the connection broke during COMMIT
+};
+std::string_view to_string(WriteStatus s);
+
+struct WriteOutcome {
+  WriteStatus status = WriteStatus::committed;
+  std::string error;  // empty when committed
+  [[nodiscard]] bool ok() const { return status == WriteStatus::committed; }
+};
+
 // A durable write. `run` executes inside the batch's transaction and must only touch the
 // database through it: it may run more than once (a failed batch is rolled back and its jobs
 // are run again), so it must not consume external state. Throwing fails the job.
 struct WriteJob {
   std::function<void(pqxx::dbtransaction&)> run;
-  // Posted to the loop once the job is committed (ok) or has failed (error text). Optional.
-  std::function<void(bool ok, std::string error)> done;
+  // Posted to the loop once the job is committed or has not been. Optional.
+  std::function<void(WriteOutcome)> done;
 };
 
 class Database {

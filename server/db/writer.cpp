@@ -76,17 +76,19 @@ public:
   void run(std::size_t begin, std::size_t end) {
     while (begin < end) {
       pqxx::connection_base* conn = link_.get();
-      if (!conn) return fail(begin, end, "PostgreSQL unavailable: " + link_.last_error());
+      if (!conn)
+        return fail(begin, end,
+                    {WriteStatus::unreachable, "PostgreSQL unavailable: " + link_.last_error()});
       const Outcome o = try_batch(e_, *conn, std::span(jobs_).subspan(begin, end - begin));
       switch (o.kind) {
         case Outcome::committed:
           for (std::size_t i = begin; i < end; ++i)
-            settle(i, true, {});
+            settle(i, {});
           return;
         case Outcome::job_failed: {
           const std::size_t bad = begin + o.index;
           if (bad == begin) {  // it ran first in a fresh transaction: the failure is its own
-            settle(bad, false, o.error);
+            settle(bad, {WriteStatus::failed, o.error});
           } else {
             run(begin, bad);
             run(bad, bad + 1);
@@ -95,7 +97,7 @@ public:
           break;
         }
         case Outcome::commit_failed:
-          if (end - begin == 1) return settle(begin, false, o.error);
+          if (end - begin == 1) return settle(begin, {WriteStatus::failed, o.error});
           for (std::size_t i = begin; i < end; ++i)
             run(i, i + 1);
           return;
@@ -105,34 +107,36 @@ public:
             reconnected_ = true;
             if (link_.reconnect_now()) break;
           }
-          return fail(begin, end, "PostgreSQL connection lost: " + o.error);
+          return fail(begin, end,
+                      {WriteStatus::unreachable, "PostgreSQL connection lost: " + o.error});
         case Outcome::in_doubt:
           link_.drop();
           return fail(begin, end,
-                      "PostgreSQL connection lost during COMMIT, the write may or may not be "
-                      "stored: " +
-                          o.error);
+                      {WriteStatus::in_doubt,
+                       "PostgreSQL connection lost during COMMIT, the write may or may not be "
+                       "stored: " +
+                           o.error});
       }
     }
   }
 
-  void fail_all(const std::string& error) { fail(0, jobs_.size(), error); }
+  void fail_all(const WriteOutcome& outcome) { fail(0, jobs_.size(), outcome); }
 
 private:
-  void fail(std::size_t begin, std::size_t end, const std::string& error) {
+  void fail(std::size_t begin, std::size_t end, const WriteOutcome& outcome) {
     for (std::size_t i = begin; i < end; ++i)
-      settle(i, false, error);
+      settle(i, outcome);
   }
 
-  void settle(std::size_t i, bool ok, std::string error) {
+  void settle(std::size_t i, WriteOutcome outcome) {
     PendingWrite& w = jobs_[i];
     e_.metrics.write_latency.observe(seconds_since(w.queued));
-    if (!ok) {
+    if (!outcome.ok()) {
       e_.metrics.write_errors.inc();
-      log::debug("db", "write failed: {}", error);
+      log::debug("db", "write {}: {}", to_string(outcome.status), outcome.error);
     }
     if (w.job.done)
-      e_.post([done = std::move(w.job.done), ok, error = std::move(error)] { done(ok, error); });
+      e_.post([done = std::move(w.job.done), outcome = std::move(outcome)] { done(outcome); });
   }
 
   Engine& e_;
@@ -171,9 +175,10 @@ bool migrate(Engine& e, Link& link) {
   return true;
 }
 
-std::string unwritable_reason(const Engine& e, const Link& link) {
-  if (e.schema.load(std::memory_order_acquire) == SchemaState::failed) return e.schema_error;
-  return "PostgreSQL unavailable: " + link.last_error();
+WriteOutcome unwritable(const Engine& e, const Link& link) {
+  if (e.schema.load(std::memory_order_acquire) == SchemaState::failed)
+    return {WriteStatus::failed, e.schema_error};
+  return {WriteStatus::unreachable, "PostgreSQL unavailable: " + link.last_error()};
 }
 
 std::vector<PendingWrite> take_batch(Engine& e, Link& link, bool& stopping) {
@@ -215,7 +220,7 @@ void run_writer(Engine& e) {
     if (e.schema.load(std::memory_order_acquire) == SchemaState::pending) migrate(e, link);
     BatchRunner runner(e, link, batch);
     if (e.schema.load(std::memory_order_acquire) != SchemaState::ready)
-      runner.fail_all(unwritable_reason(e, link));
+      runner.fail_all(unwritable(e, link));
     else if (batch.empty())
       link.get();  // woken to reconnect while idle
     else

@@ -13,6 +13,11 @@ db::Database& Service::Impl::database() {
   return *database_;
 }
 
+journal::Journal& Service::Impl::journal() {
+  if (!journal_) throw std::logic_error("no journal in this service (unit test?)");
+  return *journal_;
+}
+
 void Service::Impl::on_room_iq(std::string_view type, std::string_view xmlns,
                                plugin::RoomIqHandler h) {
   auto key = std::make_pair(std::string(type), std::string(xmlns));

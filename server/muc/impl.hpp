@@ -63,6 +63,7 @@ struct Service::Impl final : plugin::Host {
   boost::asio::io_context& loop() override { return io; }
   Metrics& metrics() override { return metrics_; }
   db::Database& database() override;
+  journal::Journal& journal() override;
   const config::Config& config() const override { return cfg; }
   StanzaSink& sink() override { return *sink_; }
   const std::string& service_domain() const override { return domain; }
@@ -172,6 +173,8 @@ struct Service::Impl final : plugin::Host {
   void groupchat(Room& room, Occupant& o, const Element& m, const Jid& from);
   void mediated_invite(Room& room, const Element& m, const Jid& from, const Element& invite);
   void mediated_decline(Room& room, const Element& m, const Jid& from, const Element& decline);
+  std::optional<StanzaError> commit(const plugin::MessageEvent& ev,
+                                    const std::function<plugin::BroadcastHold()>& hold);
   void on_hold_settled(const std::weak_ptr<Room>& room, const std::shared_ptr<PendingMessage>& pm,
                        std::optional<StanzaError> err);
   void pump(Room& room);
@@ -219,6 +222,7 @@ struct Service::Impl final : plugin::Host {
   Metrics& metrics_;
   RoomStore& store;
   db::Database* database_;
+  journal::Journal* journal_;
   http::Server* http_;
   config::Config cfg;
   std::string domain;  // normalised component domain

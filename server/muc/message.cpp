@@ -4,6 +4,7 @@
 // and ghost removal for bounced messages. XEP-0359 stanza-id and XEP-0421 occupant-id are
 // stamped by the room; any copies a client sent are removed first.
 #include "core/log.hpp"
+#include "journal/journal.hpp"
 #include "muc/ids.hpp"
 #include "muc/impl.hpp"
 #include "plugin/hold.hpp"
@@ -169,8 +170,37 @@ void Service::Impl::groupchat(Room& room, Occupant& o, const Element& m, const J
       return send_error(m, *refusal);
     }
   }
+  if (auto err = commit(ev, take_hold)) {
+    pm->refused = true;
+    return send_error(m, *err);
+  }
   room.outbox.push_back(pm);
   pump(room);
+}
+
+// Every plugin accepted the message: their rows for it go to the journal together, and the
+// broadcast waits for them under one hold (none when no plugin added a row).
+std::optional<StanzaError> Service::Impl::commit(
+    const plugin::MessageEvent& ev, const std::function<plugin::BroadcastHold()>& hold) {
+  journal::Commit rows;
+  for (auto& pl : plugins) {
+    try {
+      pl->on_message_commit(ev, rows);
+    } catch (const std::exception& e) {
+      log::error("muc", "plugin {} threw in its commit: {}", pl->name(), e.what());
+      return errors::internal_server_error();
+    }
+  }
+  if (rows.empty()) return std::nullopt;
+  if (!journal_) return errors::internal_server_error("no durable storage configured");
+  auto h = std::make_shared<plugin::BroadcastHold>(hold());
+  journal_->submit(std::move(rows), [h](bool durable) {
+    if (durable) return h->release();
+    StanzaError e = errors::internal_server_error("the message could not be stored");
+    e.type = ErrorType::wait;  // PostgreSQL may be back soon: the sender may resend
+    h->fail(std::move(e));
+  });
+  return std::nullopt;
 }
 
 void Service::Impl::on_hold_settled(const std::weak_ptr<Room>& weak,

@@ -8,6 +8,7 @@
 
 #include "core/jid_cache.hpp"
 #include "core/log.hpp"
+#include "journal/journal.hpp"
 #include "muc/impl.hpp"
 
 namespace salon::muc {
@@ -30,6 +31,7 @@ Service::Impl::Impl(ServiceDeps d)
       metrics_(d.metrics),
       store(d.store),
       database_(d.database),
+      journal_(d.journal),
       http_(d.http),
       cfg(d.config),
       domain(normalised_domain(d.config.component.domain)),
@@ -197,6 +199,7 @@ std::optional<std::string> Service::start() {
       return "plugin " + std::string(p->name()) + ": " + e.what();
     }
   }
+  if (s.journal_) s.journal_->start();  // every table is registered: replay a left-over spool
   s.started = true;
   s.restoring = true;
   std::weak_ptr<int> alive = s.alive;

@@ -31,6 +31,9 @@ class Database;
 namespace http {
 class Server;
 }
+namespace journal {
+class Journal;
+}
 }  // namespace salon
 
 namespace salon::muc {
@@ -46,6 +49,9 @@ struct ServiceDeps {
   // An IQ forwarded to an occupant's resource is answered with an error after this long
   // (XEP-0045 §7.8: never left unanswered). Tests shorten it.
   std::chrono::milliseconds iq_forward_timeout{30000};
+  // Where messages' commits go (nullptr in unit tests that have no database; a plugin that
+  // adds a table then fails to start).
+  journal::Journal* journal = nullptr;
 };
 
 class Service {

@@ -6,6 +6,9 @@
 //   presence updates           -> on_presence_changed
 //   muc-broadcast-message      -> on_message_before_broadcast   (may add elements, refuse,
 //                                 or hold the broadcast until it releases it)
+//                                 on_message_commit  (every plugin accepted it: add rows
+//                                 to the message's commit; the core holds the broadcast
+//                                 until they are durable, one hold per message)
 //                                 on_message_after_broadcast
 //   subject change (muc-subject)   -> on_subject_changed (after it was sent to the occupants)
 //   muc-get-history            -> Host::set_history_provider
@@ -43,6 +46,10 @@ struct Config;
 namespace db {
 class Database;
 }
+namespace journal {
+class Commit;
+class Journal;
+}  // namespace journal
 namespace http {
 struct Request;
 struct Response;
@@ -147,6 +154,9 @@ public:
   virtual boost::asio::io_context& loop() = 0;
   virtual Metrics& metrics() = 0;
   virtual db::Database& database() = 0;
+  // The durable write path: plugins add their tables at start() and submit rows that belong to
+  // no broadcast message (e.g. a subject change) there; std::logic_error without a database.
+  virtual journal::Journal& journal() = 0;
   virtual const config::Config& config() const = 0;
   virtual StanzaSink& sink() = 0;
   virtual const std::string& service_domain() const = 0;
@@ -187,6 +197,10 @@ public:
   virtual std::optional<StanzaError> on_message_before_broadcast(MessageEvent&) {
     return std::nullopt;
   }
+  // Every plugin has accepted the message: the rows added to `commit` are stored with the
+  // rows of every other plugin for it, in one transaction (all or nothing), before the
+  // message is broadcast; if they cannot be, the sender gets an error instead.
+  virtual void on_message_commit(const MessageEvent&, journal::Commit&) {}
   virtual void on_message_after_broadcast(const MessageEvent&) {}
   // A subject change (§8.1) as it was sent to the occupants (without 'to'). `at`: when the
   // room received it.

@@ -39,8 +39,9 @@ void write_job(db::Database& db, std::function<Out(pqxx::dbtransaction&)> run,
   auto out = std::make_shared<Out>();
   db::WriteJob job;
   job.run = [run = std::move(run), out](pqxx::dbtransaction& tx) { *out = run(tx); };
-  job.done = [out, done = std::move(done)](bool ok, std::string error) {
-    if (!ok) return done(Out{}, StoreError{error.empty() ? "write failed" : std::move(error)});
+  job.done = [out, done = std::move(done)](db::WriteOutcome o) {
+    if (!o.ok())
+      return done(Out{}, StoreError{o.error.empty() ? "write failed" : std::move(o.error)});
     done(std::move(*out), StoreError{});
   };
   db.write(std::move(job));

@@ -7,7 +7,7 @@ lets salond do what the example config asks of it.
 - `systemd-analyze verify` on a copy whose ExecStart*/ExecReload point at the built binary
   (verify insists that the commands exist).
 - With ProtectSystem=strict the whole file system is read-only except what the unit opens:
-  every directory the example config writes to (the archive spool_dir) must be under a
+  every directory the example config writes to (the journal's spool_dir) must be under a
   StateDirectory/CacheDirectory/LogsDirectory/RuntimeDirectory or a ReadWritePaths entry.
 - LimitNOFILE covers the HTTP listener's connection limit plus the link, libpq, the spool and
   a margin; the default soft limit (1024) does not.
@@ -51,6 +51,8 @@ def writable_roots(d: dict[str, list[str]]) -> list[Path]:
 
 def config_write_dirs(config: dict) -> list[Path]:
     dirs = []
+    if "spool_dir" in config.get("database", {}):
+        dirs.append(Path(config["database"]["spool_dir"]))
     for name, section in config.get("plugins", {}).items():
         if isinstance(section, dict) and section.get("enabled", True) and "spool_dir" in section:
             dirs.append(Path(section["spool_dir"]))

@@ -268,7 +268,7 @@ class Run:
         except requests.RequestException:
             return -1
         for line in text.splitlines():
-            if line.startswith("salon_archive_spool_bytes "):
+            if line.startswith("salon_journal_spool_bytes "):
                 return float(line.split()[1])
         return 0
 

@@ -93,7 +93,7 @@ def test_postgresql_stopped_during_a_stream(muc):
     """With the spool (the stack configures one): every message is reflected while PostgreSQL
     is down, and all of them reach the archive once it is back, once each, in order."""
     room, a, b, o = room_of_three(muc)
-    spooled = metric(muc.stack, "salon_archive_spooled_total")
+    spooled = metric(muc.stack, "salon_journal_spooled_total")
     m = mark(o)
     with Stream(muc, room, a, b) as stream:
         time.sleep(1.0)
@@ -110,11 +110,11 @@ def test_postgresql_stopped_during_a_stream(muc):
     muc.sync(o, room)
     seen = reflected_to(o, m, room)
     assert sorted(t for t, _ in seen) == sorted(sent), "a message was lost or reflected twice"
-    assert metric(muc.stack, "salon_archive_spooled_total") > spooled, "the spool was not used"
+    assert metric(muc.stack, "salon_journal_spooled_total") > spooled, "the spool was not used"
     wait_until(lambda: len(archived(muc.stack, room.pid)) == len(sent), 15,
                what="the spool replayed into PostgreSQL")
     assert_archived_in_order(muc, room, o, seen)
-    wait_until(lambda: metric(muc.stack, "salon_archive_spool_bytes") == 0, 10,
+    wait_until(lambda: metric(muc.stack, "salon_journal_spool_bytes") == 0, 10,
                what="the spool emptied")
 
 

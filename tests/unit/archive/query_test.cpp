@@ -154,6 +154,10 @@ TEST(ArchiveSettings, DefaultsAndErrorsWithLine) {
   s.settings["page"] = {std::int64_t{1}, 6};
   EXPECT_EQ(std::get<std::string>(read_settings(s)),
             "line 6: key 'plugins.archive.page': unknown key");
+  s.settings.erase("page");
+  s.settings["spool_dir"] = {std::string("/var/lib/salon/spool"), 8};
+  EXPECT_EQ(std::get<std::string>(read_settings(s)),
+            "line 8: key 'plugins.archive.spool_dir': moved to [database] spool_dir");
 }
 
 // deploy/salon.example.toml documents every archive key with a valid value.
@@ -164,7 +168,7 @@ TEST(ArchiveSettings, TheDocumentedExampleIsValid) {
   ASSERT_TRUE(std::holds_alternative<Settings>(s)) << std::get<std::string>(s);
   const Settings& a = std::get<Settings>(s);
   EXPECT_EQ(a.max_page, 250u);
-  EXPECT_EQ(a.spool_dir, "/var/lib/salon/spool");
+  EXPECT_EQ(r.config->database.spool_dir, "/var/lib/salon/spool");  // the journal's now
   EXPECT_EQ(a.purge_interval_seconds, 3600u);
 }
 

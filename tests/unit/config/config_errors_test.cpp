@@ -221,6 +221,16 @@ TEST(ConfigErrors, NonPositiveDurationsAndLimits) {
   }
 }
 
+TEST(ConfigErrors, TheSpoolDirIsAnAbsolutePath) {
+  for (const char* line : {"spool_dir = \"spool\"", "spool_dir = \"\""}) {
+    Error e = load_error(lines({"[component]", "domain = \"rooms.localhost\"", "secret = \"x\"",
+                                "[database]", "conninfo = \"x\"", line}));
+    EXPECT_EQ(e.key, "database.spool_dir") << line;
+    EXPECT_EQ(e.line, 6) << line;
+    EXPECT_EQ(e.message, "must be an absolute path") << line;
+  }
+}
+
 TEST(ConfigErrors, PluginValueKinds) {
   struct Case {
     std::string line;

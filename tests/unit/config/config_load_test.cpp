@@ -64,6 +64,7 @@ TEST(ConfigLoad, FullFileSetsEveryKey) {
       "health_interval_ms = 2500",
       "statement_timeout_ms = 4000",
       "max_queued_queries = 12",
+      "spool_dir = \"/var/lib/salon/spool\"",
       "[http]",
       "listen = \"[::1]:9000\"",
       "api_token = \"tok\"",
@@ -101,6 +102,7 @@ TEST(ConfigLoad, FullFileSetsEveryKey) {
   EXPECT_EQ(c.database.health_interval.count(), 2500);
   EXPECT_EQ(c.database.statement_timeout.count(), 4000);
   EXPECT_EQ(c.database.max_queued_queries, 12u);
+  EXPECT_EQ(c.database.spool_dir, "/var/lib/salon/spool");
   EXPECT_EQ(c.http.listen_address, "::1");
   EXPECT_EQ(c.http.listen_port, 9000);
   EXPECT_EQ(c.http.api_token, "tok");

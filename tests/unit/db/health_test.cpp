@@ -40,10 +40,10 @@ protected:
     EXPECT_TRUE(run_until([&] { return r.has_value(); }));
     return r;
   }
-  std::optional<std::pair<bool, std::string>> write_one(Database& db) {
-    std::optional<std::pair<bool, std::string>> r;
+  std::optional<WriteOutcome> write_one(Database& db) {
+    std::optional<WriteOutcome> r;
     db.write({[](pqxx::dbtransaction& tx) { tx.exec("SELECT 1"); },
-              [&](bool ok, std::string e) { r.emplace(ok, std::move(e)); }});
+              [&](WriteOutcome o) { r = std::move(o); }});
     EXPECT_TRUE(run_until([&] { return r.has_value(); }));
     return r;
   }
@@ -68,8 +68,9 @@ TEST_F(Health, UnreachableServerIsReportedNotThrown) {
     EXPECT_NE(q->error().find("PostgreSQL unavailable"), std::string::npos) << q->error();
     const auto w = write_one(db);
     ASSERT_TRUE(w);
-    EXPECT_FALSE(w->first);
-    EXPECT_NE(w->second.find("PostgreSQL unavailable"), std::string::npos) << w->second;
+    EXPECT_FALSE(w->ok());
+    EXPECT_EQ(w->status, WriteStatus::unreachable);
+    EXPECT_NE(w->error.find("PostgreSQL unavailable"), std::string::npos) << w->error;
   }  // shutting down with the server away neither throws nor hangs
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);
   EXPECT_TRUE(changes.empty());  // never healthy: no change to report
@@ -101,7 +102,7 @@ TEST_F(Health, FollowsTheServerGoingAwayAndComingBack) {
   }));
   const auto w = write_one(db);
   ASSERT_TRUE(w);
-  EXPECT_TRUE(w->first) << w->second;
+  EXPECT_TRUE(w->ok()) << w->error;
   EXPECT_EQ(changes, (std::vector<bool>{true, false, true}));
 }
 
@@ -134,8 +135,9 @@ TEST_F(Health, AFailedMigrationIsFatalAndBlocksWork) {
   EXPECT_EQ(migrated->file, "002_broken.sql");
   const auto w = write_one(db);
   ASSERT_TRUE(w);
-  EXPECT_FALSE(w->first);
-  EXPECT_NE(w->second.find("002_broken.sql"), std::string::npos) << w->second;
+  EXPECT_FALSE(w->ok());
+  EXPECT_EQ(w->status, WriteStatus::failed);  // not for a spool: it would never get in
+  EXPECT_NE(w->error.find("002_broken.sql"), std::string::npos) << w->error;
   const auto q = select_one(db);
   EXPECT_FALSE(q->ok());
   // PostgreSQL answers, but the schema is not usable: not ready. (salon_db_up is set on the

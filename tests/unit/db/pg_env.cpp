@@ -3,9 +3,12 @@
 
 #include <pqxx/pqxx>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <random>
+#include <string_view>
+#include <thread>
 
 #include "db/conninfo.hpp"
 
@@ -33,13 +36,27 @@ ScratchDb::ScratchDb(const std::string& admin) : admin_(admin), name_("test_" + 
   conninfo_ = conninfo_with(admin_, {{"dbname", name_}});
 }
 
+// WITH (FORCE) terminates the test's own backends, but not an autovacuum worker that happens
+// to be in the fresh database (only a superuser may signal it: "must be a member of the role
+// whose process is being terminated"); such a worker is gone within moments, so the drop is
+// tried again for up to 10 s before it counts as a failure.
 ScratchDb::~ScratchDb() {
-  try {
-    pqxx::connection c(admin_);
-    pqxx::nontransaction tx(c);
-    tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name_) + " WITH (FORCE)");
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "dropping " << name_ << ": " << e.what();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    try {
+      pqxx::connection c(admin_);
+      pqxx::nontransaction tx(c);
+      tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name_) + " WITH (FORCE)");
+      return;
+    } catch (const std::exception& e) {
+      const bool busy =
+          std::string_view(e.what()).find("must be a member of the role") != std::string_view::npos;
+      if (!busy || std::chrono::steady_clock::now() > deadline) {
+        ADD_FAILURE() << "dropping " << name_ << ": " << e.what();
+        return;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
 

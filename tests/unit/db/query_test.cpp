@@ -158,8 +158,8 @@ TEST_F(Bounded, StatementTimeoutStopsARunawayQuery) {
   db.write({[shown](pqxx::dbtransaction& tx) {
               *shown = tx.exec("SHOW statement_timeout")[0][0].as<std::string>();
             },
-            [&](bool ok, std::string err) {
-              write_setting = ok ? Result<int>::success(0) : Result<int>::failure(err);
+            [&](WriteOutcome o) {
+              write_setting = o.ok() ? Result<int>::success(0) : Result<int>::failure(o.error);
             }});
   ASSERT_TRUE(run_until([&] { return write_setting.has_value(); }));
   ASSERT_TRUE(write_setting->ok()) << write_setting->error();

@@ -16,6 +16,7 @@ struct Completion {
   int id;
   bool ok;
   std::string error;
+  WriteStatus status;
 };
 
 class Writes : public PgTest {
@@ -44,9 +45,10 @@ protected:
   WriteJob sql(int id, std::string statement) {
     return {[statement](pqxx::dbtransaction& tx) { tx.exec(statement); }, recorder(id)};
   }
-  std::function<void(bool, std::string)> recorder(int id) {
-    return [this, id](bool ok, std::string error) {
-      completions_.push_back({id, ok, std::move(error)});
+  std::function<void(WriteOutcome)> recorder(int id) {
+    return [this, id](WriteOutcome o) {
+      EXPECT_EQ(o.ok(), o.error.empty()) << o.error;
+      completions_.push_back({id, o.ok(), std::move(o.error), o.status});
     };
   }
 
@@ -145,6 +147,8 @@ TEST_F(Writes, OneBadJobDoesNotFailTheOthers) {
       << completions_[4].error;
   EXPECT_NE(completions_[7].error.find("duplicate key"), std::string::npos)
       << completions_[7].error;
+  EXPECT_EQ(completions_[4].status, WriteStatus::failed);
+  EXPECT_EQ(completions_[7].status, WriteStatus::failed);
   // The good jobs are stored once each, in order, in a few transactions (not one each).
   EXPECT_EQ(rows_by_transaction(), "0:0,1:1,2:1,3:1,5:2,6:2,8:3,9:3,10:3");
   EXPECT_EQ(metrics_.counter("salon_db_errors_total", "", {{"op", "write"}}).value(), 2u);
@@ -166,6 +170,7 @@ TEST_F(Writes, ACommitTimeFailureIsolatesTheCulprit) {
     EXPECT_EQ(completions_[i].ok, i != 3) << i << ": " << completions_[i].error;
   }
   EXPECT_NE(completions_[3].error.find("t_v_unique"), std::string::npos) << completions_[3].error;
+  EXPECT_EQ(completions_[3].status, WriteStatus::failed);
   EXPECT_EQ(scalar("SELECT string_agg(v::text, ',' ORDER BY seq) FROM t"), "0,1,2,4,5");
 }
 
@@ -176,6 +181,7 @@ TEST_F(Writes, AJobsExceptionIsItsError) {
   ASSERT_TRUE(wait_for_completions(2));
   EXPECT_FALSE(completions_[0].ok);
   EXPECT_EQ(completions_[0].error, "plugin refused");
+  EXPECT_EQ(completions_[0].status, WriteStatus::failed);
   EXPECT_TRUE(completions_[1].ok) << completions_[1].error;
 }
 
@@ -214,6 +220,7 @@ TEST_F(Writes, StopFlushesQueuedWrites) {
   for (int i = 0; i <= 20; ++i)
     EXPECT_TRUE(completions_[i].ok) << completions_[i].error;
   EXPECT_FALSE(completions_[21].ok);
+  EXPECT_EQ(completions_[21].status, WriteStatus::unreachable);  // may go to a spool
   EXPECT_EQ(scalar("SELECT count(*) FROM t"), "21");
 }
 

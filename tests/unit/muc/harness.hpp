@@ -68,8 +68,9 @@ struct Bench {
   }
 
   void make_service() {
-    service = std::make_unique<Service>(
-        ServiceDeps{io, sink, metrics, store, nullptr, nullptr, config, forward_timeout});
+    ServiceDeps deps{io, sink, metrics, store, nullptr, nullptr, config, forward_timeout};
+    deps.journal = journal;
+    service = std::make_unique<Service>(std::move(deps));
   }
 
   // Runs every ready handler (posted completions, due timers) until nothing is ready.
@@ -137,6 +138,7 @@ struct Bench {
   std::shared_ptr<RecordingSink> sink = std::make_shared<RecordingSink>();
   Metrics metrics;
   MemoryRoomStore store{io};
+  journal::Journal* journal = nullptr;  // set, then make_service() again, for a durable path
   std::unique_ptr<Service> service;
 };
 

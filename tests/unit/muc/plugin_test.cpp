@@ -7,6 +7,7 @@
 #include "core/stamp.hpp"
 #include "harness.hpp"
 
+#include "journal/table.hpp"
 #include "plugin/hold.hpp"
 
 namespace salon::muc::test {
@@ -103,6 +104,71 @@ TEST(Plugins, RefusedMessageBouncesToSenderOnly) {
   EXPECT_EQ(out[0].attr("to"), A);
   EXPECT_EQ(out[0].attr("id"), "x1");
   EXPECT_EQ(error_condition(out[0]), "not-acceptable");
+}
+
+// The commit phase (issue 17 §1): after every plugin accepted the message, never for one that
+// a later plugin refused, so no row is stored for a message nobody saw.
+struct Committer : plugin::Plugin {
+  std::string_view name() const override { return "committer"; }
+  std::optional<std::string> start(plugin::Host&, const config::PluginSection&) override {
+    return std::nullopt;
+  }
+  std::optional<StanzaError> on_message_before_broadcast(plugin::MessageEvent& e) override {
+    events.push_back("before " + std::string(e.stanza.child_text("body")));
+    return std::nullopt;
+  }
+  void on_message_commit(const plugin::MessageEvent& e, journal::Commit& c) override {
+    events.push_back("commit " + std::string(e.stanza.child_text("body")));
+    if (e.stanza.child_text("body") == "store me") c.add(table, 1);
+  }
+  struct Table final : journal::TableOf<int> {
+    Table() : TableOf("committer") {}
+    std::int64_t insert_rows(pqxx::dbtransaction&, Rows, journal::Source) override { return 0; }
+    std::string encode_row(const int& v) const override { return std::to_string(v); }
+    std::optional<int> decode_row(std::string_view) const override { return 0; }
+  } table;
+  std::vector<std::string> events;
+};
+
+struct CommitBench : RoomBench {
+  CommitBench() {
+    auto c = std::make_unique<Committer>();
+    committer = c.get();
+    service->add_plugin(std::move(c));  // first: a later plugin may still refuse
+    auto p = std::make_unique<Recorder>();
+    rec = p.get();
+    service->add_plugin(std::move(p));
+    EXPECT_FALSE(service->start());
+    settle();
+  }
+  Committer* committer;
+  Recorder* rec;
+};
+
+TEST(Plugins, TheCommitComesAfterEveryPluginAcceptedTheMessage) {
+  CommitBench b;
+  b.joined(A, "Alice");
+  b.groupchat(A, "hello");
+  b.groupchat(A, "refuse", "m2");
+  EXPECT_EQ(b.committer->events,
+            (std::vector<std::string>{"before hello", "commit hello", "before refuse"}));
+  auto out = b.take();
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].child_text("body"), "hello");
+  EXPECT_EQ(error_condition(out[1]), "not-acceptable");
+}
+
+// Rows with nowhere durable to go bounce the message rather than broadcast it unstored.
+TEST(Plugins, RowsWithoutAJournalBounceTheMessage) {
+  CommitBench b;
+  b.joined(B, "Bob");
+  b.joined(A, "Alice");
+  b.groupchat(A, "store me", "x1");
+  auto out = b.take();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].attr("to"), A);
+  EXPECT_EQ(out[0].attr("id"), "x1");
+  EXPECT_EQ(error_condition(out[0]), "internal-server-error");
 }
 
 TEST(Plugins, HoldsKeepPerRoomOrder) {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "spool.hpp"
+#include "journal/spool.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -13,7 +13,7 @@
 
 #include "core/log.hpp"
 
-namespace salon::archive {
+namespace salon::journal {
 namespace {
 
 namespace fs = std::filesystem;
@@ -89,7 +89,7 @@ int open_for_append(const fs::path& path, std::string& error) {
 }  // namespace
 
 Spool::Spool(boost::asio::io_context& loop, std::filesystem::path dir, Counter* corrupt)
-    : loop_(loop), path_(dir / "archive.spool"), corrupt_(corrupt) {
+    : loop_(loop), path_(dir / "journal.spool"), corrupt_(corrupt) {
   make_dirs(path_.parent_path());
   std::error_code ec;
   const auto size = std::filesystem::file_size(path_, ec);
@@ -110,14 +110,14 @@ void Spool::recover() {
   // smaller guess would overwrite whole records.
   if (fd < 0) {
     if (errno != ENOENT)
-      log::error("archive", "{}", errno_text("open " + path_.string()));
+      log::error("journal", "{}", errno_text("open " + path_.string()));
     else
       file_size_ = 0;
     return;
   }
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
-    log::error("archive", "{}", errno_text("stat " + path_.string()));
+    log::error("journal", "{}", errno_text("stat " + path_.string()));
     ::close(fd);
     return;
   }
@@ -141,8 +141,8 @@ void Spool::recover() {
     else
       error = fsync_dir(path_.parent_path());
     // Appends write at file_size_ all the same: the torn bytes are overwritten, not followed.
-    if (!error.empty()) log::error("archive", "cutting a torn spool record: {}", error);
-    log::warn("archive",
+    if (!error.empty()) log::error("journal", "cutting a torn spool record: {}", error);
+    log::warn("journal",
               "{}: cut {} bytes of a record torn by a crash at offset {} (its message "
               "was never reflected)",
               path_.string(), size - pos, pos);
@@ -153,16 +153,16 @@ void Spool::recover() {
   });
 }
 
-void Spool::append(std::shared_ptr<const std::vector<Row>> rows,
-                   std::function<void(std::string)> done) {
-  boost::asio::post(thread_, [this, rows, done = std::move(done),
+void Spool::append(Messages messages, std::function<void(std::string)> done) {
+  boost::asio::post(thread_, [this, messages, done = std::move(done),
                               life = std::weak_ptr<int>(alive_)]() mutable {
     std::string data;
     std::string error;
-    for (const Row& r : *rows) {
-      std::string rec = encode_record(r);
+    for (const SpooledMessage& m : *messages) {
+      std::string rec = encode_record(m);
       if (rec.size() > kMaxRecord)
-        error = "a row of " + std::to_string(rec.size()) + " bytes is larger than the spool takes";
+        error =
+            "a message of " + std::to_string(rec.size()) + " bytes is larger than the spool takes";
       data += rec;
     }
     const int fd = error.empty() ? open_for_append(path_, error) : -1;
@@ -186,10 +186,11 @@ void Spool::append(std::shared_ptr<const std::vector<Row>> rows,
   });
 }
 
-void Spool::read(std::size_t max_rows,
-                 std::function<void(std::vector<Row>, std::uint64_t, std::string)> done) {
-  boost::asio::post(thread_, [this, max_rows, done = std::move(done)]() mutable {
-    std::vector<Row> rows;
+void Spool::read(
+    std::size_t max_messages,
+    std::function<void(std::vector<SpooledMessage>, std::uint64_t, std::string)> done) {
+  boost::asio::post(thread_, [this, max_messages, done = std::move(done)]() mutable {
+    std::vector<SpooledMessage> messages;
     std::string error;
     std::uint64_t end = replayed_;
     const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
@@ -202,39 +203,60 @@ void Spool::read(std::size_t max_rows,
       if (!ok) {
         error = errno_text("read " + path_.string());
       } else {
-        SpoolChunk c = decode_spool(buf, buf.size() < kChunk || buf.size() == remaining, max_rows);
+        SpoolChunk c =
+            decode_spool(buf, buf.size() < kChunk || buf.size() == remaining, max_messages);
         // Appends are whole and recover() cut the torn record: an incomplete one is damage.
         if (c.torn) c.corrupt.push_back({c.end, buf.size() - c.end}), c.end = buf.size();
-        set_aside(buf, replayed_, c);
-        rows = std::move(c.rows);
+        report_corrupt(buf, replayed_, c);
+        messages = std::move(c.messages);
         end = replayed_ + c.end;
       }
     }
-    boost::asio::post(loop_,
-                      [rows = std::move(rows), end, error, done = std::move(done)]() mutable {
-                        done(std::move(rows), end, error);
-                      });
+    boost::asio::post(
+        loop_, [messages = std::move(messages), end, error, done = std::move(done)]() mutable {
+          done(std::move(messages), end, error);
+        });
   });
 }
 
+namespace {
+// Appends `bytes` to the .corrupt file beside the spool (fsync'd); "" or why it failed.
+std::string copy_aside(const fs::path& aside, std::string_view bytes) {
+  std::string error;
+  const int fd = ::open(aside.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0 || !pwrite_all(fd, bytes, 0) || ::fsync(fd) != 0)
+    error = " (" + errno_text("copying them to " + aside.string()) + ")";
+  if (fd >= 0) ::close(fd);
+  return error;
+}
+}  // namespace
+
 // Bad stretches are reported once each (a replay step that fails is read again) and copied
-// to archive.spool.corrupt, which outlives the spool's truncation.
-void Spool::set_aside(std::string_view chunk, std::uint64_t at, const SpoolChunk& c) {
+// to journal.spool.corrupt, which outlives the spool's truncation.
+void Spool::report_corrupt(std::string_view chunk, std::uint64_t at, const SpoolChunk& c) {
   const fs::path aside = path_.string() + ".corrupt";
   for (const auto& s : c.corrupt) {
     if (at + s.offset < reported_) continue;
     reported_ = at + s.offset + s.size;
     if (corrupt_) corrupt_->inc();
-    std::string error;
-    const int fd = ::open(aside.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0 || !pwrite_all(fd, chunk.substr(s.offset, s.size), 0) || ::fsync(fd) != 0)
-      error = " (" + errno_text("copying them to " + aside.string()) + ")";
-    if (fd >= 0) ::close(fd);
-    log::error("archive",
+    const std::string error = copy_aside(aside, chunk.substr(s.offset, s.size));
+    log::error("journal",
                "{}: {} bytes at offset {} are not a whole record: skipped, the records after "
                "them are replayed; the bytes are appended to {}{}",
                path_.string(), s.size, at + s.offset, aside.string(), error);
   }
+}
+
+void Spool::set_aside(SpooledMessage message, std::string why) {
+  boost::asio::post(thread_, [this, message = std::move(message), why = std::move(why)] {
+    const fs::path aside = path_.string() + ".corrupt";
+    if (corrupt_) corrupt_->inc();
+    const std::string error = copy_aside(aside, encode_record(message));
+    log::error("journal",
+               "{}: a spooled message was refused on replay ({}): skipped, its record is "
+               "appended to {}{}",
+               path_.string(), why, aside.string(), error);
+  });
 }
 
 void Spool::consumed(std::uint64_t end, std::function<void(std::string)> done) {
@@ -259,4 +281,4 @@ void Spool::consumed(std::uint64_t end, std::function<void(std::string)> done) {
       });
 }
 
-}  // namespace salon::archive
+}  // namespace salon::journal

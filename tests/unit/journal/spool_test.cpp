@@ -10,41 +10,28 @@
 #include <fstream>
 #include <thread>
 
-#include "spool.hpp"
+#include "journal/spool.hpp"
 
-namespace salon::archive {
+namespace salon::journal {
 namespace {
 
-Row row(std::string sid, std::string body) {
-  Row r;
-  r.room_id = 7;
-  r.stanza_id = std::move(sid);
-  r.ts_us = 1795867200123456;
-  r.kind = Kind::correction;
-  r.nick = "Ä, nick:with,separators\n";
-  r.sender_jid = "a@example.com";
-  r.occupant_id = "occ";
-  r.msg_id = "m1";
-  r.has_body = true;
-  r.body = std::move(body);
-  r.stanza = "<message from='r@s/n'><body>x\ny</body></message>";
-  r.replaces = "m0";
-  return r;
+// A message of three tables' rows; the first row names it. The bytes hold what the spool must
+// carry through unchanged: separators of its own format, newlines, non-ASCII.
+SpooledMessage row(std::string sid, std::string body) {
+  SpooledMessage m;
+  m.at_us = 1795867200123456;
+  m.parts = {{"archive", std::move(sid)},
+             {"email", "\xc3\x84, nick:with,separators\n" + body},
+             {"presence", "<message from='r@s/n'><body>x\ny</body></message>"}};
+  return m;
 }
 
-void expect_same(const Row& a, const Row& b) {
-  EXPECT_EQ(a.room_id, b.room_id);
-  EXPECT_EQ(a.stanza_id, b.stanza_id);
-  EXPECT_EQ(a.ts_us, b.ts_us);
-  EXPECT_EQ(a.kind, b.kind);
-  EXPECT_EQ(a.nick, b.nick);
-  EXPECT_EQ(a.sender_jid, b.sender_jid);
-  EXPECT_EQ(a.occupant_id, b.occupant_id);
-  EXPECT_EQ(a.msg_id, b.msg_id);
-  EXPECT_EQ(a.has_body, b.has_body);
-  EXPECT_EQ(a.body, b.body);
-  EXPECT_EQ(a.stanza, b.stanza);
-  EXPECT_EQ(a.replaces, b.replaces);
+const std::string& sid_of(const SpooledMessage& m) {
+  return m.parts.at(0).row;
+}
+
+void expect_same(const SpooledMessage& a, const SpooledMessage& b) {
+  EXPECT_EQ(a, b);
 }
 
 TEST(SpoolRecords, RoundTripInOrder) {
@@ -68,7 +55,7 @@ TEST(SpoolRecords, ATornLastRecordIsIgnored) {
   }
 }
 
-TEST(SpoolRecords, MaxRowsStopsAtARecordBoundary) {
+TEST(SpoolRecords, MaxMessagesStopsAtARecordBoundary) {
   const std::string a = encode_record(row("s1", "one"));
   const std::string data = a + encode_record(row("s2", "two"));
   std::size_t consumed = 0;
@@ -85,7 +72,7 @@ TEST(SpoolRecords, AHugeLengthIsNotARecord) {
       whole.substr(whole.find('\n') + 1, whole.size() - whole.find('\n') - 2);
   // The length is damage: no record is framed from the bytes after it, they are reported.
   const SpoolChunk c = decode_spool("18446744073709551615\n" + payload, true);
-  EXPECT_TRUE(c.rows.empty());
+  EXPECT_TRUE(c.messages.empty());
   ASSERT_FALSE(c.corrupt.empty());
   EXPECT_EQ(c.corrupt.front().offset, 0u);
 }
@@ -117,17 +104,18 @@ TEST(SpoolFile, AppendReadConsume) {
       err += e;
       ++calls;
     };
-    spool.append(std::make_shared<const std::vector<Row>>(
-                     std::vector<Row>{row("s1", "one"), row("s2", "two")}),
+    spool.append(std::make_shared<const std::vector<SpooledMessage>>(
+                     std::vector<SpooledMessage>{row("s1", "one"), row("s2", "two")}),
                  appended);
-    spool.append(std::make_shared<const std::vector<Row>>(std::vector<Row>{row("s3", "three")}),
+    spool.append(std::make_shared<const std::vector<SpooledMessage>>(
+                     std::vector<SpooledMessage>{row("s3", "three")}),
                  appended);
     settle(io, calls, 2);
     EXPECT_EQ(err, "");
     EXPECT_FALSE(spool.empty());
-    std::vector<Row> got;
+    std::vector<SpooledMessage> got;
     std::uint64_t end = 0;
-    const auto read = [&](std::vector<Row> r, std::uint64_t e, std::string error) {
+    const auto read = [&](std::vector<SpooledMessage> r, std::uint64_t e, std::string error) {
       EXPECT_EQ(error, "");
       got = std::move(r);
       end = e;
@@ -136,22 +124,22 @@ TEST(SpoolFile, AppendReadConsume) {
     spool.read(2, read);
     settle(io, calls, 1);
     ASSERT_EQ(got.size(), 2u);
-    EXPECT_EQ(got[1].stanza_id, "s2");
+    EXPECT_EQ(sid_of(got[1]), "s2");
     spool.consumed(end, [&](std::string e) { err += e, ++calls; });
     spool.read(10, read);
     settle(io, calls, 2);
     ASSERT_EQ(got.size(), 1u);
-    EXPECT_EQ(got[0].stanza_id, "s3");
+    EXPECT_EQ(sid_of(got[0]), "s3");
     EXPECT_FALSE(spool.empty());
     spool.consumed(end, [&](std::string e) { err += e, ++calls; });
     settle(io, calls, 1);
     EXPECT_EQ(err, "");
     EXPECT_TRUE(spool.empty());
   }
-  EXPECT_EQ(std::filesystem::file_size(dir / "archive.spool"), 0u);
+  EXPECT_EQ(std::filesystem::file_size(dir / "journal.spool"), 0u);
   {
     // A restart finds what an earlier run left.
-    std::ofstream(dir / "archive.spool", std::ios::binary) << encode_record(row("s9", "nine"));
+    std::ofstream(dir / "journal.spool", std::ios::binary) << encode_record(row("s9", "nine"));
     Spool again(io, dir);
     EXPECT_FALSE(again.empty());
   }
@@ -165,7 +153,7 @@ TEST(SpoolRecords, ATornLastRecordIsToldFromDamage) {
   const std::string second = encode_record(row("s2", "two"));
   for (std::size_t cut = 1; cut < second.size(); ++cut) {
     const SpoolChunk c = decode_spool(first + second.substr(0, cut), true);
-    ASSERT_EQ(c.rows.size(), 1u) << cut;
+    ASSERT_EQ(c.messages.size(), 1u) << cut;
     EXPECT_TRUE(c.torn) << cut;
     EXPECT_EQ(c.end, first.size()) << cut;
     EXPECT_TRUE(c.corrupt.empty()) << cut;
@@ -181,8 +169,8 @@ TEST(SpoolRecords, ABadStretchInTheMiddleIsSkippedAndReported) {
        {damaged, std::string("99999999999\n"), std::string("x\n"), a.substr(0, a.size() / 2)}) {
     const std::string data = a + bad + b;
     const SpoolChunk c = decode_spool(data, true);
-    ASSERT_EQ(c.rows.size(), 2u) << bad;
-    EXPECT_EQ(c.rows[1].stanza_id, "s2");
+    ASSERT_EQ(c.messages.size(), 2u) << bad;
+    EXPECT_EQ(sid_of(c.messages[1]), "s2");
     EXPECT_FALSE(c.torn);
     ASSERT_EQ(c.corrupt.size(), 1u) << bad;
     EXPECT_EQ(c.corrupt[0].offset, a.size());
@@ -204,17 +192,17 @@ std::vector<std::string> replay_all(boost::asio::io_context& io, Spool& spool) {
   std::vector<std::string> ids;
   int calls = 0;
   for (int step = 0; step < 100; ++step) {
-    std::vector<Row> got;
+    std::vector<SpooledMessage> got;
     std::uint64_t end = 0;
-    spool.read(2, [&](std::vector<Row> r, std::uint64_t e, std::string error) {
+    spool.read(2, [&](std::vector<SpooledMessage> r, std::uint64_t e, std::string error) {
       EXPECT_EQ(error, "");
       got = std::move(r);
       end = e;
       ++calls;
     });
     settle(io, calls, 1);
-    for (const Row& r : got)
-      ids.push_back(r.stanza_id);
+    for (const SpooledMessage& r : got)
+      ids.push_back(sid_of(r));
     spool.consumed(end, [&](const std::string& e) {
       EXPECT_EQ(e, "");
       ++calls;
@@ -225,12 +213,13 @@ std::vector<std::string> replay_all(boost::asio::io_context& io, Spool& spool) {
   return ids;
 }
 
-void append(boost::asio::io_context& io, Spool& spool, std::vector<Row> rows) {
+void append(boost::asio::io_context& io, Spool& spool, std::vector<SpooledMessage> rows) {
   int calls = 0;
-  spool.append(std::make_shared<const std::vector<Row>>(std::move(rows)), [&](std::string e) {
-    EXPECT_EQ(e, "");
-    ++calls;
-  });
+  spool.append(std::make_shared<const std::vector<SpooledMessage>>(std::move(rows)),
+               [&](std::string e) {
+                 EXPECT_EQ(e, "");
+                 ++calls;
+               });
   settle(io, calls, 1);
 }
 
@@ -242,7 +231,7 @@ TEST(SpoolFile, ATornRecordIsCutAndLaterAppendsReplay) {
   std::filesystem::create_directories(d.dir);
   const std::string whole = encode_record(row("s1", "one")) + encode_record(row("s2", "two"));
   const std::string torn = encode_record(row("s3", "torn"));
-  std::ofstream(d.dir / "archive.spool", std::ios::binary) << whole << torn.substr(0, 20);
+  std::ofstream(d.dir / "journal.spool", std::ios::binary) << whole << torn.substr(0, 20);
   boost::asio::io_context io;
   Counter corrupt;
   Spool spool(io, d.dir, &corrupt);
@@ -256,20 +245,20 @@ TEST(SpoolFile, TheCutIsDurable) {
   SpoolDir d;
   std::filesystem::create_directories(d.dir);
   const std::string whole = encode_record(row("s1", "one"));
-  std::ofstream(d.dir / "archive.spool", std::ios::binary) << whole << "123\n12:";
+  std::ofstream(d.dir / "journal.spool", std::ios::binary) << whole << "123\n12:";
   boost::asio::io_context io;
   { Spool spool(io, d.dir); }
-  EXPECT_EQ(std::filesystem::file_size(d.dir / "archive.spool"), whole.size());
+  EXPECT_EQ(std::filesystem::file_size(d.dir / "journal.spool"), whole.size());
 }
 
-// Damage in the middle is an error: counted, logged, its bytes kept in archive.spool.corrupt,
+// Damage in the middle is an error: counted, logged, its bytes kept in journal.spool.corrupt,
 // and the records after it are still replayed.
 TEST(SpoolFile, ACorruptRecordIsCountedAndTheRestReplayed) {
   SpoolDir d;
   std::filesystem::create_directories(d.dir);
   std::string bad = encode_record(row("sx", "damaged"));
   bad[bad.find(':')] = '\x01';
-  std::ofstream(d.dir / "archive.spool", std::ios::binary)
+  std::ofstream(d.dir / "journal.spool", std::ios::binary)
       << encode_record(row("s1", "one")) << bad << encode_record(row("s2", "two"));
   boost::asio::io_context io;
   Counter corrupt;
@@ -277,8 +266,43 @@ TEST(SpoolFile, ACorruptRecordIsCountedAndTheRestReplayed) {
   append(io, spool, {row("s3", "three")});
   EXPECT_EQ(replay_all(io, spool), (std::vector<std::string>{"s1", "s2", "s3"}));
   EXPECT_EQ(corrupt.value(), 1u);
-  std::ifstream aside(d.dir / "archive.spool.corrupt", std::ios::binary);
+  std::ifstream aside(d.dir / "journal.spool.corrupt", std::ios::binary);
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(aside), {}), bad);
+}
+
+// What frames a message: its spool time, then (table, row) pairs, at least one, nothing else.
+TEST(SpoolRecords, APayloadIsATimeAndTableRowPairs) {
+  const auto framed = [](std::string payload) {
+    const std::string data = std::to_string(payload.size()) + "\n" + payload + "\n";
+    return decode_spool(data, true).messages.size();
+  };
+  EXPECT_EQ(framed("2:17,1:t,3:row,"), 1u);
+  EXPECT_EQ(framed("2:17,1:t,3:row,1:u,0:,"), 1u);  // an empty row is a row
+  EXPECT_EQ(framed("2:17,"), 0u);                   // no rows
+  EXPECT_EQ(framed("2:17,0:,3:row,"), 0u);          // no table name
+  EXPECT_EQ(framed("2:17,1:t,"), 0u);               // a table without its row
+  EXPECT_EQ(framed("2:1x,1:t,3:row,"), 0u);         // the time is not a number
+  EXPECT_EQ(framed("0:,1:t,3:row,"), 0u);
+  EXPECT_EQ(framed("2:17,1:t,3:row,junk"), 0u);
+}
+
+// A message PostgreSQL refused on replay is kept beside the spool, counted (issue 17: never
+// a silent loss, never a spool stuck on one bad message).
+TEST(SpoolFile, ASetAsideMessageIsKeptAndCounted) {
+  SpoolDir d;
+  boost::asio::io_context io;
+  Counter corrupt;
+  {
+    Spool spool(io, d.dir, &corrupt);
+    spool.set_aside(row("s1", "refused"), "violates a constraint");
+  }  // the destructor waits for the spool thread
+  EXPECT_EQ(corrupt.value(), 1u);
+  std::ifstream aside(d.dir / "journal.spool.corrupt", std::ios::binary);
+  const std::string kept(std::istreambuf_iterator<char>(aside), {});
+  std::size_t consumed = 0;
+  const auto back = decode_records(kept, consumed);
+  ASSERT_EQ(back.size(), 1u);
+  expect_same(back[0], row("s1", "refused"));
 }
 
 TEST(SpoolFile, CreatesItsDirectory) {
@@ -289,4 +313,4 @@ TEST(SpoolFile, CreatesItsDirectory) {
 }
 
 }  // namespace
-}  // namespace salon::archive
+}  // namespace salon::journal

@@ -6,62 +6,32 @@
 #include <optional>
 #include <string>
 
-#include "spool.hpp"
+#include "journal/netstring.hpp"
+#include "journal/spool.hpp"
 
-namespace salon::archive {
+namespace salon::journal {
 namespace {
 
 // A length line holds at most this many digits (kMaxRecord has 8).
 constexpr std::size_t kMaxDigits = 20;
 
-void netstring(std::string& out, std::string_view s) {
-  out += std::to_string(s.size());
-  out += ':';
-  out += s;
-  out += ',';
-}
-
-// Reads one netstring at `pos`; false when the data is short or malformed.
-bool read_netstring(std::string_view data, std::size_t& pos, std::string& out) {
-  const auto colon = data.find(':', pos);
-  if (colon == std::string_view::npos) return false;
-  std::size_t n = 0;
-  const auto [p, ec] = std::from_chars(data.data() + pos, data.data() + colon, n);
-  if (ec != std::errc() || p != data.data() + colon) return false;
-  if (n > data.size() || colon + 1 + n + 1 > data.size() || data[colon + 1 + n] != ',')
-    return false;
-  out.assign(data.substr(colon + 1, n));
-  pos = colon + 1 + n + 1;
-  return true;
-}
-
-std::optional<Row> decode_row(std::string_view payload) {
-  std::string f[12];
+// A payload is the spool time and one or more (table, row) pairs of netstrings, nothing else.
+std::optional<SpooledMessage> decode_message(std::string_view payload) {
+  SpooledMessage m;
   std::size_t pos = 0;
-  for (auto& s : f)
-    if (!read_netstring(payload, pos, s)) return std::nullopt;
-  if (pos != payload.size()) return std::nullopt;
-  Row r;
-  try {
-    r.room_id = std::stoll(f[0]);
-    r.ts_us = std::stoll(f[2]);
-  } catch (const std::exception&) {
-    return std::nullopt;
+  std::string at;
+  if (!get_netstring(payload, pos, at)) return std::nullopt;
+  const auto [p, ec] = std::from_chars(at.data(), at.data() + at.size(), m.at_us);
+  if (at.empty() || ec != std::errc() || p != at.data() + at.size()) return std::nullopt;
+  while (pos < payload.size()) {
+    Part part;
+    if (!get_netstring(payload, pos, part.table) || part.table.empty() ||
+        !get_netstring(payload, pos, part.row))
+      return std::nullopt;
+    m.parts.push_back(std::move(part));
   }
-  r.stanza_id = f[1];
-  r.kind = f[3] == "subject"      ? Kind::subject
-           : f[3] == "correction" ? Kind::correction
-           : f[3] == "retraction" ? Kind::retraction
-                                  : Kind::message;
-  r.nick = f[4];
-  r.sender_jid = f[5];
-  r.occupant_id = f[6];
-  r.msg_id = f[7];
-  r.has_body = f[8] == "1";
-  r.body = f[9];
-  r.stanza = f[10];
-  r.replaces = f[11];
-  return r;
+  if (m.parts.empty()) return std::nullopt;
+  return m;
 }
 
 bool is_digit(char c) {
@@ -74,7 +44,8 @@ enum class Frame {
   bad,         // cannot be a record: a bad length line, too long, no terminator, bad payload
 };
 
-Frame frame_at(std::string_view data, std::size_t pos, std::size_t& next, std::optional<Row>& row) {
+Frame frame_at(std::string_view data, std::size_t pos, std::size_t& next,
+               std::optional<SpooledMessage>& message) {
   const std::string_view head = data.substr(pos, kMaxDigits + 1);
   const auto nl = head.find('\n');
   if (nl == std::string_view::npos) {
@@ -87,8 +58,8 @@ Frame frame_at(std::string_view data, std::size_t pos, std::size_t& next, std::o
   const std::size_t start = pos + nl + 1;
   if (start + n + 1 > data.size()) return Frame::incomplete;
   if (data[start + n] != '\n') return Frame::bad;
-  row = decode_row(data.substr(start, n));
-  if (!row) return Frame::bad;
+  message = decode_message(data.substr(start, n));
+  if (!message) return Frame::bad;
   next = start + n + 1;
   return Frame::whole;
 }
@@ -100,8 +71,8 @@ std::size_t resync(std::string_view data, std::size_t pos, bool incomplete_ok) {
   for (std::size_t q = pos; q < data.size(); ++q) {
     if (!is_digit(data[q])) continue;
     std::size_t next = 0;
-    std::optional<Row> row;
-    const Frame f = frame_at(data, q, next, row);
+    std::optional<SpooledMessage> message;
+    const Frame f = frame_at(data, q, next, message);
     if (f == Frame::whole || (f == Frame::incomplete && incomplete_ok)) return q;
   }
   return data.size();
@@ -109,35 +80,28 @@ std::size_t resync(std::string_view data, std::size_t pos, bool incomplete_ok) {
 
 }  // namespace
 
-std::string encode_record(const Row& r) {
+std::string encode_record(const SpooledMessage& message) {
   std::string p;
-  netstring(p, std::to_string(r.room_id));
-  netstring(p, r.stanza_id);
-  netstring(p, std::to_string(r.ts_us));
-  netstring(p, to_string(r.kind));
-  netstring(p, r.nick);
-  netstring(p, r.sender_jid);
-  netstring(p, r.occupant_id);
-  netstring(p, r.msg_id);
-  netstring(p, r.has_body ? "1" : "0");
-  netstring(p, r.body);
-  netstring(p, r.stanza);
-  netstring(p, r.replaces);
+  put_netstring(p, std::to_string(message.at_us));
+  for (const Part& part : message.parts) {
+    put_netstring(p, part.table);
+    put_netstring(p, part.row);
+  }
   return std::to_string(p.size()) + "\n" + p + "\n";
 }
 
 // Searching for the next record only ever happens after a bad stretch, or for a last record
 // that is incomplete: inside a healthy file a record's payload is never searched, so a message
 // whose body quotes a spool record cannot be mistaken for one.
-SpoolChunk decode_spool(std::string_view data, bool last, std::size_t max_rows) {
+SpoolChunk decode_spool(std::string_view data, bool last, std::size_t max_messages) {
   SpoolChunk out;
   std::size_t pos = 0;
-  while (pos < data.size() && out.rows.size() < max_rows) {
+  while (pos < data.size() && out.messages.size() < max_messages) {
     std::size_t next = 0;
-    std::optional<Row> row;
-    const Frame f = frame_at(data, pos, next, row);
+    std::optional<SpooledMessage> message;
+    const Frame f = frame_at(data, pos, next, message);
     if (f == Frame::whole) {
-      out.rows.push_back(std::move(*row));
+      out.messages.push_back(std::move(*message));
       out.end = pos = next;
       continue;
     }
@@ -155,11 +119,11 @@ SpoolChunk decode_spool(std::string_view data, bool last, std::size_t max_rows) 
   return out;
 }
 
-std::vector<Row> decode_records(std::string_view data, std::size_t& consumed,
-                                std::size_t max_rows) {
-  SpoolChunk c = decode_spool(data, false, max_rows);
+std::vector<SpooledMessage> decode_records(std::string_view data, std::size_t& consumed,
+                                           std::size_t max_messages) {
+  SpoolChunk c = decode_spool(data, false, max_messages);
   consumed = c.end;
-  return std::move(c.rows);
+  return std::move(c.messages);
 }
 
-}  // namespace salon::archive
+}  // namespace salon::journal
