@@ -28,6 +28,7 @@ std::optional<std::string> ArchivePlugin::start(plugin::Host& host,
       "salon_archive_unreadable_rows_total",
       "Archived stanzas that no longer parse, served as placeholders (each row once)"));
   table_ = &host.journal().add_table<ArchiveTable>(host.loop(), host.database(), host.metrics());
+  host.declare_room_logging();
   host.add_room_feature(std::string(ns::mam));
   host.add_room_feature(std::string(ns::mam_extended));
   host.add_room_feature(std::string(ns::fulltext));

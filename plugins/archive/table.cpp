@@ -12,8 +12,7 @@ ArchiveTable::ArchiveTable(boost::asio::io_context& loop, db::Database& db, Metr
                         "Folds of message counts into archive_counts that failed (retried)")),
       archived_(m.counter("salon_archive_messages_total", "Messages committed to the archive")) {}
 
-std::int64_t ArchiveTable::insert_rows(pqxx::dbtransaction& tx, Rows rows,
-                                       journal::Source source) {
+std::int64_t ArchiveTable::insert_rows(pqxx::dbtransaction& tx, Rows rows, journal::Source source) {
   return archive::insert_rows(tx, rows, source);
 }
 

@@ -90,46 +90,25 @@ void IqResponder::send_before(Element stanza) {
   sink_->send(std::move(stanza));
 }
 
-void IqRouter::on(IqTarget target, std::string_view type, std::string_view xmlns,
-                  IqHandler handler) {
-  handlers_[Key{target, std::string(type), std::string(xmlns)}] = std::move(handler);
-}
+namespace iq_detail {
 
-void IqRouter::remove(IqTarget target, std::string_view type, std::string_view xmlns) {
-  handlers_.erase(Key{target, std::string(type), std::string(xmlns)});
-}
-
-bool IqRouter::has(IqTarget target, std::string_view type, std::string_view xmlns) const {
-  return handlers_.count(Key{target, std::string(type), std::string(xmlns)}) > 0;
-}
-
-void IqRouter::dispatch(const Element& iq, IqTarget target, IqResponder reply) const {
-  const Element* payload = iq.children().empty() ? nullptr : &iq.children().front();
+const Element* checked_payload(const Element& iq, IqResponder& reply) {
   const std::string_view type = iq.attr("type");
   if (type != "get" && type != "set") {
     reply.error(errors::bad_request("IQ type must be get or set"));
-    return;
+    return nullptr;
   }
-  // RFC 6120 §8.2.3: a get/set IQ has exactly one payload child.
-  if (!payload || iq.children().size() != 1) {
+  if (iq.children().size() != 1) {
     reply.error(errors::bad_request("an IQ get/set must contain exactly one payload element"));
-    return;
+    return nullptr;
   }
-  const auto it = handlers_.find(Key{target, std::string(type), std::string(payload->xmlns())});
-  if (it == handlers_.end()) {
-    reply.error(errors::service_unavailable());
-    return;
-  }
-  // The responder is moved into the handler; if the handler throws before moving it on, the
-  // exception is answered here. If it threw after moving it, the responder's own destructor
-  // answers during unwinding.
-  try {
-    it->second(IqRequest{iq, payload, target}, std::move(reply));
-  } catch (const std::exception& e) {
-    log::error("iq", "handler for {} threw: {}", payload->xmlns(), e.what());
-  } catch (...) {
-    log::error("iq", "handler for {} threw a non-standard exception", payload->xmlns());
-  }
+  return &iq.children().front();
 }
+
+void log_throw(std::string_view xmlns, const char* what) {
+  log::error("iq", "handler for {} threw: {}", xmlns, what);
+}
+
+}  // namespace iq_detail
 
 }  // namespace salon

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 
 #include "core/element.hpp"
 #include "core/stanza.hpp"
@@ -74,27 +75,76 @@ private:
 // Which entity of the domain an IQ is addressed to.
 enum class IqTarget { service, room, occupant };
 
-struct IqRequest {
+struct NoIqContext {};
+
+template <typename Context>
+struct BasicIqRequest {
   const Element& iq;       // the whole <iq/>
-  const Element* payload;  // its first child element (nullptr when none)
+  const Element* payload;  // its only child element (never nullptr in a handler)
   IqTarget target;
+  Context& context;  // what the dispatcher knows about the addressee (e.g. the room)
 };
+using IqRequest = BasicIqRequest<NoIqContext>;
 
-using IqHandler = std::function<void(const IqRequest&, IqResponder)>;
+namespace iq_detail {
+// Answers bad-request unless the IQ is a get/set with exactly one payload child (RFC 6120
+// §8.2.3); returns the payload, or nullptr when it answered.
+const Element* checked_payload(const Element& iq, IqResponder& reply);
+void log_throw(std::string_view xmlns, const char* what);
+}  // namespace iq_detail
 
-class IqRouter {
+// One router per dispatcher: the core's own IQs (disco, ping, muc#admin, ...) and the plugins'
+// are registered alike, so a missing handler, a bad payload or a throwing handler is answered
+// the same way for all of them, exactly once.
+template <typename Context>
+class BasicIqRouter {
 public:
+  using Handler = std::function<void(const BasicIqRequest<Context>&, IqResponder)>;
+
   // type is "get" or "set"; xmlns is the payload's namespace. Registering the same key twice
   // replaces the handler (and is logged by the caller).
-  void on(IqTarget target, std::string_view type, std::string_view xmlns, IqHandler handler);
-  void remove(IqTarget target, std::string_view type, std::string_view xmlns);
-  [[nodiscard]] bool has(IqTarget target, std::string_view type, std::string_view xmlns) const;
-  // Dispatches; always leads to exactly one reply through `reply`.
-  void dispatch(const Element& iq, IqTarget target, IqResponder reply) const;
+  void on(IqTarget target, std::string_view type, std::string_view xmlns, Handler handler) {
+    handlers_[Key{target, std::string(type), std::string(xmlns)}] = std::move(handler);
+  }
+  // For every IQ to `target` without a handler of its own (e.g. one forwarded to an occupant).
+  void otherwise(IqTarget target, Handler handler) { fallback_[target] = std::move(handler); }
+  void remove(IqTarget target, std::string_view type, std::string_view xmlns) {
+    handlers_.erase(Key{target, std::string(type), std::string(xmlns)});
+  }
+  [[nodiscard]] bool has(IqTarget target, std::string_view type, std::string_view xmlns) const {
+    return handlers_.count(Key{target, std::string(type), std::string(xmlns)}) > 0;
+  }
+
+  // Dispatches; always leads to exactly one reply through `reply`. The responder is moved into
+  // the handler; if the handler throws, the responder's destructor (during unwinding, or here
+  // when it was not moved on) answers internal-server-error.
+  void dispatch(const Element& iq, IqTarget target, Context& context, IqResponder reply) const {
+    const Element* payload = iq_detail::checked_payload(iq, reply);
+    if (!payload) return;
+    const auto it = handlers_.find(Key{target, std::string(iq.attr("type")), payload->xmlns()});
+    const Handler* h = it != handlers_.end() ? &it->second : nullptr;
+    if (!h)
+      if (auto f = fallback_.find(target); f != fallback_.end()) h = &f->second;
+    if (!h) return reply.error(errors::service_unavailable());
+    try {
+      (*h)(BasicIqRequest<Context>{iq, payload, target, context}, std::move(reply));
+    } catch (const std::exception& e) {
+      iq_detail::log_throw(payload->xmlns(), e.what());
+    } catch (...) {
+      iq_detail::log_throw(payload->xmlns(), "a non-standard exception");
+    }
+  }
+  void dispatch(const Element& iq, IqTarget target,
+                IqResponder reply) const requires std::is_same_v<Context, NoIqContext> {
+    NoIqContext none;
+    dispatch(iq, target, none, std::move(reply));
+  }
 
 private:
   using Key = std::tuple<IqTarget, std::string, std::string>;
-  std::map<Key, IqHandler, std::less<>> handlers_;
+  std::map<Key, Handler, std::less<>> handlers_;
+  std::map<IqTarget, Handler> fallback_;
 };
+using IqRouter = BasicIqRouter<NoIqContext>;
 
 }  // namespace salon

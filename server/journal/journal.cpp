@@ -39,8 +39,8 @@ Journal::Journal(boost::asio::io_context& loop, db::Database& db, Metrics& m,
       retry_(loop),
       batch_size_(m.histogram("salon_journal_batch_size", "Messages per write batch (one COMMIT)",
                               {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000})),
-      commit_seconds_(m.histogram("salon_journal_commit_seconds",
-                                  "From sending a write batch to its commit")),
+      commit_seconds_(
+          m.histogram("salon_journal_commit_seconds", "From sending a write batch to its commit")),
       stored_(m.counter("salon_journal_messages_total",
                         "Messages whose rows are committed to PostgreSQL")),
       spooled_(m.counter("salon_journal_spooled_total",
@@ -277,21 +277,21 @@ void Journal::spool(Batch batch, Dones dones) {
 void Journal::spool(std::shared_ptr<std::vector<SpooledMessage>> messages, Dones dones) {
   const std::size_t n = messages->size();
   const std::int64_t first_at = messages->front().at_us;
-  spool_->append(std::move(messages), [this, life = std::weak_ptr<int>(alive_), n, first_at,
-                                       dones](std::string error) {
-    if (!error.empty()) {
-      log::error("journal", "spooling {} message(s) failed: {}", n, error);
-      if (!life.expired()) failed_.inc(n);
-    }
-    settle(*dones, error.empty());
-    if (life.expired()) return;
-    if (error.empty()) {
-      spooled_.inc(n);
-      if (!spooling_ || !oldest_spooled_us_) oldest_spooled_us_ = first_at;
-      spooling_ = true;
-    }
-    idle();
-  });
+  spool_->append(std::move(messages),
+                 [this, life = std::weak_ptr<int>(alive_), n, first_at, dones](std::string error) {
+                   if (!error.empty()) {
+                     log::error("journal", "spooling {} message(s) failed: {}", n, error);
+                     if (!life.expired()) failed_.inc(n);
+                   }
+                   settle(*dones, error.empty());
+                   if (life.expired()) return;
+                   if (error.empty()) {
+                     spooled_.inc(n);
+                     if (!spooling_ || !oldest_spooled_us_) oldest_spooled_us_ = first_at;
+                     spooling_ = true;
+                   }
+                   idle();
+                 });
 }
 
 void Journal::settle(std::vector<Done>& dones, bool durable) {

@@ -16,14 +16,14 @@ constexpr std::size_t kReplayMessages = 1000;
 // go straight to PostgreSQL again.
 void Journal::replay() {
   busy_ = true;
-  spool_->read(kReplayMessages, [this, life = std::weak_ptr<int>(alive_)](
-                                    std::vector<SpooledMessage> spooled, std::uint64_t end,
-                                    std::string error) {
-    if (life.expired()) return;
-    if (!error.empty()) return replay_failed(error);
-    if (spooled.empty()) return consume(end, true);
-    replay_batch(std::move(spooled), end);
-  });
+  spool_->read(kReplayMessages,
+               [this, life = std::weak_ptr<int>(alive_)](std::vector<SpooledMessage> spooled,
+                                                         std::uint64_t end, std::string error) {
+                 if (life.expired()) return;
+                 if (!error.empty()) return replay_failed(error);
+                 if (spooled.empty()) return consume(end, true);
+                 replay_batch(std::move(spooled), end);
+               });
 }
 
 // A row of a table nobody registered (its plugin was disabled since) or that no longer decodes
@@ -66,8 +66,7 @@ void Journal::replay_batch(std::vector<SpooledMessage> spooled, std::uint64_t en
   const Batch b = batch;
   auto marks = std::make_shared<std::vector<std::int64_t>>();
   db::WriteJob j = job(b, 0, b->size(), Source::replayed, marks);
-  j.done = [this, life = std::weak_ptr<int>(alive_), b, originals, marks,
-            end](db::WriteOutcome o) {
+  j.done = [this, life = std::weak_ptr<int>(alive_), b, originals, marks, end](db::WriteOutcome o) {
     if (life.expired()) return;
     if (o.ok()) {
       stored_.inc(b->size());

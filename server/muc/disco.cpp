@@ -26,9 +26,6 @@ Element field(std::string_view var, std::string_view label, std::string value,
   return f;
 }
 
-bool has_payload(const Element& iq) {
-  return iq.children().size() == 1;
-}
 }  // namespace
 
 void Service::Impl::service_disco_info(const Element& q, IqResponder reply) {
@@ -38,11 +35,7 @@ void Service::Impl::service_disco_info(const Element& q, IqResponder reply) {
       .set_attr("category", "conference")
       .set_attr("type", "text")
       .set_attr("name", "Project rooms");
-  std::vector<std::string> features{std::string(ns::disco_info), std::string(ns::disco_items),
-                                    std::string(ns::muc), std::string(ns::ping)};
-  for (const auto& f : service_features)
-    if (std::find(features.begin(), features.end(), f) == features.end()) features.push_back(f);
-  for (const auto& f : features)
+  for (const auto& f : service_features)  // the core's (route_core_iqs), then the plugins'
     add_feature(out, f);
   reply.result(std::move(out));
 }
@@ -70,53 +63,24 @@ void Service::Impl::service_disco_items(const Element& q, const Jid& from, IqRes
 }
 
 void Service::Impl::room_iq(Room& room, const Element& iq, const Jid& from) {
-  IqResponder reply = responder(iq);
-  if (!has_payload(iq))
-    return reply.error(errors::bad_request("an IQ get/set must contain exactly one payload"));
-  const Element& q = iq.children().front();
-  const std::string type(iq.attr("type"));
-  const bool get = type == "get";
-  const std::string_view x = q.xmlns();
-  if (q.name() == "query") {
-    if (get && x == ns::disco_info) return disco_info(room, iq, q, from, std::move(reply));
-    if (get && x == ns::disco_items)
-      return reply.result(Element("query", ns::disco_items));  // occupants are not listed
-    if (x == ns::register_) {
-      if (get) return register_get(room, from, std::move(reply));
-      return reply.error(errors::not_allowed("nicknames are managed by the project"));
-    }
-    if (x == ns::muc_admin) {
-      if (get) return admin_get(room, q, from, std::move(reply));
-      return queue_write(
-          room, [this, q = Element(q), from, r = std::make_shared<IqResponder>(std::move(reply))](
-                    Room& target, WriteTurn turn) {
-            admin_set(target, q, from, std::move(*r), std::move(turn));
-          });
-    }
-    if (x == ns::muc_owner) {
-      if (get) return owner_get(room, from, std::move(reply));
-      return queue_write(
-          room, [this, q = Element(q), from, r = std::make_shared<IqResponder>(std::move(reply))](
-                    Room& target, WriteTurn turn) {
-            owner_set(target, q, from, std::move(*r), std::move(turn));
-          });
-    }
-  }
-  auto it = room_iq_handlers.find({type, std::string(x)});
-  if (it == room_iq_handlers.end()) return reply.error(errors::service_unavailable());
+  MucIq ctx{&room, from, {}};
+  iq_router.dispatch(iq, IqTarget::room, ctx, responder(iq));
+}
+
+// A plugin's handler gets the room as plugins see it.
+void Service::Impl::plugin_room_iq(const plugin::RoomIqHandler& h, const MucIqRequest& r,
+                                   IqResponder reply) {
+  Room& room = *r.context.room;
+  const Jid& from = r.context.from;
   const plugin::RoomView view = room_view(room);
   const Occupant* occupant = room.occupant_by_real(from);
-  const plugin::RoomIq req{iq,
-                           q,
+  const plugin::RoomIq req{r.iq,
+                           *r.payload,
                            view,
                            from,
                            room.affiliation_of(from),
                            occupant ? std::optional(occupant_view(room, *occupant)) : std::nullopt};
-  try {
-    it->second(req, std::move(reply));
-  } catch (const std::exception& e) {
-    log::error("muc", "room IQ handler for {} threw: {}", x, e.what());
-  }
+  h(req, std::move(reply));
 }
 
 void Service::Impl::disco_info(Room& room, const Element& iq, const Element& q, const Jid& from,
@@ -148,24 +112,7 @@ void Service::Impl::disco_info(Room& room, const Element& iq, const Element& q, 
   id.set_attr("category", "conference");
   id.set_attr("type", "text");
   if (insider && !room.record.name.empty()) id.set_attr("name", room.record.name);
-  static constexpr std::string_view kFeatures[] = {
-      "http://jabber.org/protocol/muc",
-      "muc_membersonly",
-      "muc_nonanonymous",
-      "muc_persistent",
-      "muc_hidden",
-      "muc_unsecured",
-      "urn:xmpp:sid:0",
-      "urn:xmpp:occupant-id:0",
-      "http://jabber.org/protocol/muc#self-ping-optimization",
-      "http://jabber.org/protocol/muc#stable_id",
-      "jabber:iq:register",
-      "http://jabber.org/protocol/disco#info",
-  };
-  std::vector<std::string_view> features(std::begin(kFeatures), std::end(kFeatures));
-  for (const auto& f : room_features)
-    if (std::find(features.begin(), features.end(), f) == features.end()) features.push_back(f);
-  for (const auto f : features)
+  for (const auto& f : room_features)  // the core's (route_core_iqs), then the plugins'
     add_feature(out, f);
 
   if (insider) {

@@ -20,17 +20,25 @@ journal::Journal& Service::Impl::journal() {
 
 void Service::Impl::on_room_iq(std::string_view type, std::string_view xmlns,
                                plugin::RoomIqHandler h) {
-  auto key = std::make_pair(std::string(type), std::string(xmlns));
-  if (room_iq_handlers.count(key)) log::warn("muc", "room IQ handler {} {} replaced", type, xmlns);
-  room_iq_handlers[std::move(key)] = std::move(h);
+  if (core_iq(type, xmlns))
+    return log::warn("muc", "room IQ handler {} {} ignored: the core answers it", type, xmlns);
+  if (iq_router.has(IqTarget::room, type, xmlns))
+    log::warn("muc", "room IQ handler {} {} replaced", type, xmlns);
+  iq_router.on(IqTarget::room, type, xmlns,
+               [this, h = std::move(h)](const MucIqRequest& r, IqResponder reply) {
+                 plugin_room_iq(h, r, std::move(reply));
+               });
 }
 
 void Service::Impl::on_service_iq(std::string_view type, std::string_view xmlns,
                                   plugin::ServiceIqHandler h) {
-  auto key = std::make_pair(std::string(type), std::string(xmlns));
-  if (service_iq_handlers.count(key))
+  if (core_iq(type, xmlns))
+    return log::warn("muc", "service IQ handler {} {} ignored: the core answers it", type, xmlns);
+  if (iq_router.has(IqTarget::service, type, xmlns))
     log::warn("muc", "service IQ handler {} {} replaced", type, xmlns);
-  service_iq_handlers[std::move(key)] = std::move(h);
+  iq_router.on(
+      IqTarget::service, type, xmlns,
+      [h = std::move(h)](const MucIqRequest& r, IqResponder reply) { h(r.iq, std::move(reply)); });
 }
 
 void Service::Impl::add_room_feature(std::string var) {

@@ -7,12 +7,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <array>
 #include <chrono>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -55,6 +57,14 @@ struct ForwardedIq {
   std::string room_key, user_key;
 };
 
+// What the IQ router knows about the addressee of an IQ (server/core/iq.hpp).
+struct MucIq {
+  Room* room;  // nullptr for the service
+  const Jid& from;
+  std::string_view nick;  // the occupant addressed (IqTarget::occupant)
+};
+using MucIqRequest = BasicIqRequest<MucIq>;
+
 struct Service::Impl final : plugin::Host {
   explicit Impl(ServiceDeps deps);
   ~Impl() override;
@@ -73,6 +83,7 @@ struct Service::Impl final : plugin::Host {
   void add_room_feature(std::string var) override;
   void add_service_feature(std::string var) override;
   void set_history_provider(plugin::HistoryProvider provider) override;
+  void declare_room_logging() override { room_logging = true; }
   bool broadcast_from_room(const Jid& room, Element message) override;
   void add_http_route(std::string_view method, std::string_view pattern,
                       http::Handler handler) override;
@@ -84,8 +95,20 @@ struct Service::Impl final : plugin::Host {
   void send(Element stanza) { sink_->send(std::move(stanza)); }
   void send_error(const Element& stanza, const StanzaError& err);  // never for type=error
   IqResponder responder(const Element& iq);
+
+  // ---- plugin dispatch (dispatch.cpp)
+  std::optional<std::string> order_start();  // start_order and providers, or why not
+  void order_hooks();                        // hook_order
+  // Runs `f(plugin)` for every plugin in the hook's order; a throw is logged and counted and
+  // the next plugin still runs.
   template <typename F>
-  void each_plugin(F&& f);
+  void fire(plugin::Hook h, F&& f);
+  // The same for a hook that may refuse: stops at the first refusal; a throw refuses with
+  // internal-server-error.
+  template <typename F>
+  std::optional<StanzaError> fire_refusable(plugin::Hook h, F&& f);
+  void hook_failed(const plugin::Plugin& p, plugin::Hook h, std::string_view what);
+  plugin::Plugin* provider(std::string_view service) override;
 
   // ---- rooms (rooms.cpp)
   void route_to_room(const std::string& local, Element stanza, const Jid& from, const Jid& to);
@@ -181,7 +204,15 @@ struct Service::Impl final : plugin::Host {
   void broadcast(Room& room, PendingMessage& pm);
 
   // ---- room IQs (disco.cpp, admin.cpp, owner.cpp, iq_forward.cpp)
+  // The core's own IQ handlers, registered like the plugins' (iq_routes.cpp).
+  void route_core_iqs();
+  // A (type, namespace) the core registered: a plugin may not take it over.
+  [[nodiscard]] bool core_iq(std::string_view type, std::string_view xmlns) const {
+    return core_iqs.contains(std::string(type) + ' ' + std::string(xmlns));
+  }
   void room_iq(Room& room, const Element& iq, const Jid& from);
+  void plugin_room_iq(const plugin::RoomIqHandler& h, const MucIqRequest& r, IqResponder reply);
+  void forward_iq(const MucIqRequest& r, IqResponder reply);
   void disco_info(Room& room, const Element& iq, const Element& q, const Jid& from,
                   IqResponder reply);
   void register_get(Room& room, const Jid& from, IqResponder reply);
@@ -230,7 +261,11 @@ struct Service::Impl final : plugin::Host {
   std::string occupant_id_key;
   std::chrono::milliseconds iq_forward_timeout;
 
-  std::vector<std::unique_ptr<plugin::Plugin>> plugins;
+  std::vector<std::unique_ptr<plugin::Plugin>> plugins;  // configuration order
+  std::vector<plugin::Plugin*> start_order;              // providers first
+  std::map<std::string, plugin::Plugin*, std::less<>> providers;
+  std::array<std::vector<plugin::Plugin*>, 9> hook_order;      // by plugin::Hook
+  std::map<std::string, Counter*, std::less<>> plugin_errors;  // "plugin/hook"
   bool started = false;
   bool stopping = false;
   bool restoring = false;
@@ -258,10 +293,11 @@ struct Service::Impl final : plugin::Host {
   std::uint64_t session_seq = 0;
   std::size_t occupant_total = 0;
 
-  std::vector<std::string> room_features;  // added by plugins
+  std::vector<std::string> room_features;  // the core's, then the plugins'
+  bool room_logging = false;               // status 170 on join (declare_room_logging)
   std::vector<std::string> service_features;
-  std::map<std::pair<std::string, std::string>, plugin::RoomIqHandler> room_iq_handlers;
-  std::map<std::pair<std::string, std::string>, plugin::ServiceIqHandler> service_iq_handlers;
+  BasicIqRouter<MucIq> iq_router;               // every IQ to the service, a room or an occupant
+  std::set<std::string, std::less<>> core_iqs;  // "type xmlns" (route_core_iqs)
   plugin::HistoryProvider history;
   struct HttpRoute {
     std::string method, pattern;
@@ -285,16 +321,32 @@ struct Service::Impl final : plugin::Host {
 };
 
 template <typename F>
-void Service::Impl::each_plugin(F&& f) {
-  for (auto& p : plugins) {
+void Service::Impl::fire(plugin::Hook h, F&& f) {
+  for (plugin::Plugin* p : hook_order[static_cast<std::size_t>(h)]) {
     try {
       f(*p);
     } catch (const std::exception& e) {
-      log::error("muc", "plugin {} threw: {}", p->name(), e.what());
+      hook_failed(*p, h, e.what());
     } catch (...) {
-      log::error("muc", "plugin {} threw a non-standard exception", p->name());
+      hook_failed(*p, h, "a non-standard exception");
     }
   }
+}
+
+template <typename F>
+std::optional<StanzaError> Service::Impl::fire_refusable(plugin::Hook h, F&& f) {
+  for (plugin::Plugin* p : hook_order[static_cast<std::size_t>(h)]) {
+    try {
+      if (std::optional<StanzaError> refusal = f(*p)) return refusal;
+    } catch (const std::exception& e) {
+      hook_failed(*p, h, e.what());
+      return errors::internal_server_error();
+    } catch (...) {
+      hook_failed(*p, h, "a non-standard exception");
+      return errors::internal_server_error();
+    }
+  }
+  return std::nullopt;
 }
 
 // Status code lists are kept sorted and unique.

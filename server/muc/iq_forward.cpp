@@ -43,10 +43,18 @@ StanzaError to_stanza_error(const Element* e) {
 
 void Service::Impl::occupant_iq(Room& room, const Element& iq, const Jid& from,
                                 const std::string& nick) {
-  IqResponder reply = responder(iq);
-  if (iq.children().size() != 1)
-    return reply.error(errors::bad_request("an IQ get/set must contain exactly one payload"));
-  const Element& q = iq.children().front();
+  MucIq ctx{&room, from, nick};
+  iq_router.dispatch(iq, IqTarget::occupant, ctx, responder(iq));
+}
+
+// Every IQ to an occupant (the router's fallback for IqTarget::occupant): pings answered by
+// the room, the rest forwarded to the occupant's resource.
+void Service::Impl::forward_iq(const MucIqRequest& r, IqResponder reply) {
+  Room& room = *r.context.room;
+  const Jid& from = r.context.from;
+  const std::string nick(r.context.nick);
+  const Element& iq = r.iq;
+  const Element& q = *r.payload;
   const bool get = iq.attr("type") == "get";
   const bool ping = get && q.is("ping", ns::ping);
   Occupant* sender = room.occupant_by_real(from);

@@ -12,7 +12,6 @@
 namespace salon::muc {
 
 namespace {
-constexpr std::string_view kMam = "urn:xmpp:mam:2";
 
 // history `since` (XEP-0045 §7.2.15) through the one XEP-0082 parser: a malformed or
 // out-of-range date is no limit, never a date that mktime-style normalisation made up.
@@ -138,16 +137,10 @@ void Service::Impl::join(Room& room, const Element& p, const Jid& from, const Ji
 
   const auto view = room_view(room);
   const plugin::PreJoin pre{view, from, nick, aff, p};
-  for (auto& pl : plugins) {
-    std::optional<StanzaError> refusal;
-    try {
-      refusal = pl->on_occupant_pre_join(pre);
-    } catch (const std::exception& e) {
-      log::error("muc", "plugin {} pre-join threw: {}", pl->name(), e.what());
-      refusal = errors::internal_server_error();
-    }
-    if (refusal) return send_error(p, *refusal);
-  }
+  if (auto refusal = fire_refusable(plugin::Hook::occupant_pre_join, [&](plugin::Plugin& pl) {
+        return pl.on_occupant_pre_join(pre);
+      }))
+    return send_error(p, *refusal);
 
   Occupant o;
   o.nick = nick;
@@ -162,9 +155,8 @@ void Service::Impl::join(Room& room, const Element& p, const Jid& from, const Ji
 std::vector<int> Service::Impl::join_codes(const Room& room, const Element& p,
                                            const std::string& nick) const {
   (void)room;
-  std::vector<int> codes{100};  // non-anonymous
-  if (std::find(room_features.begin(), room_features.end(), kMam) != room_features.end())
-    add_code(codes, 170);  // logged (the archive plugin is present)
+  std::vector<int> codes{100};             // non-anonymous
+  if (room_logging) add_code(codes, 170);  // a plugin declared the rooms logged (the archive)
   if (raw_resource(p.attr("to")) != nick) add_code(codes, 210);  // resourceprep changed it
   return codes;
 }
@@ -217,7 +209,8 @@ void Service::Impl::send_join_sequence(Room& room, Occupant& o, const Element& p
     joins_total.inc();
     const auto view = room_view(room);
     const auto ov = occupant_view(room, o);
-    each_plugin([&](plugin::Plugin& pl) { pl.on_occupant_joined(view, ov); });
+    fire(plugin::Hook::occupant_joined,
+         [&](plugin::Plugin& pl) { pl.on_occupant_joined(view, ov); });
   }
   mark_dirty(room);
   // 3. and 4.: history, then the subject.

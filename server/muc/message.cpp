@@ -124,7 +124,8 @@ void Service::Impl::change_subject(Room& room, Occupant& o, const Element& m) {
   const auto view = room_view(room);
   const auto sender = occupant_view(room, o);
   const auto at = plugin::Clock::now();
-  each_plugin([&](plugin::Plugin& pl) { pl.on_subject_changed(view, sender, out, at); });
+  fire(plugin::Hook::subject_changed,
+       [&](plugin::Plugin& pl) { pl.on_subject_changed(view, sender, out, at); });
 }
 
 void Service::Impl::groupchat(Room& room, Occupant& o, const Element& m, const Jid& from) {
@@ -157,18 +158,11 @@ void Service::Impl::groupchat(Room& room, Occupant& o, const Element& m, const J
   const auto view = room_view(room);
   plugin::MessageEvent ev{view,          pm->sender,      from,     pm->stanza,
                           pm->stanza_id, pm->received_at, take_hold};
-  for (auto& pl : plugins) {
-    std::optional<StanzaError> refusal;
-    try {
-      refusal = pl->on_message_before_broadcast(ev);
-    } catch (const std::exception& e) {
-      log::error("muc", "plugin {} threw before broadcast: {}", pl->name(), e.what());
-      refusal = errors::internal_server_error();
-    }
-    if (refusal) {
-      pm->refused = true;
-      return send_error(m, *refusal);
-    }
+  if (auto refusal =
+          fire_refusable(plugin::Hook::message_before_broadcast,
+                         [&](plugin::Plugin& pl) { return pl.on_message_before_broadcast(ev); })) {
+    pm->refused = true;
+    return send_error(m, *refusal);
   }
   if (auto err = commit(ev, take_hold)) {
     pm->refused = true;
@@ -183,14 +177,11 @@ void Service::Impl::groupchat(Room& room, Occupant& o, const Element& m, const J
 std::optional<StanzaError> Service::Impl::commit(
     const plugin::MessageEvent& ev, const std::function<plugin::BroadcastHold()>& hold) {
   journal::Commit rows;
-  for (auto& pl : plugins) {
-    try {
-      pl->on_message_commit(ev, rows);
-    } catch (const std::exception& e) {
-      log::error("muc", "plugin {} threw in its commit: {}", pl->name(), e.what());
-      return errors::internal_server_error();
-    }
-  }
+  if (auto err = fire_refusable(plugin::Hook::message_commit, [&](plugin::Plugin& pl) {
+        pl.on_message_commit(ev, rows);
+        return std::optional<StanzaError>();
+      }))
+    return err;
   if (rows.empty()) return std::nullopt;
   if (!journal_) return errors::internal_server_error("no durable storage configured");
   auto h = std::make_shared<plugin::BroadcastHold>(hold());
@@ -260,7 +251,8 @@ void Service::Impl::broadcast(Room& room, PendingMessage& pm) {
       view, pm.sender, pm.sender_real, pm.stanza, pm.stanza_id, pm.received_at, [] {
         return plugin::BroadcastHold(nullptr);
       }};
-  each_plugin([&](plugin::Plugin& pl) { pl.on_message_after_broadcast(ev); });
+  fire(plugin::Hook::message_after_broadcast,
+       [&](plugin::Plugin& pl) { pl.on_message_after_broadcast(ev); });
 }
 
 void Service::Impl::occupant_message(Room& room, const Element& m, const Jid& from,

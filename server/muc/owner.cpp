@@ -205,13 +205,13 @@ void Service::Impl::destroy_room(Room& room, const Element* destroy) {
       send(std::move(p));
     }
     const auto ov = occupant_view(room, o);
-    each_plugin([&](plugin::Plugin& pl) { pl.on_occupant_left(view, ov); });
+    fire(plugin::Hook::occupant_left, [&](plugin::Plugin& pl) { pl.on_occupant_left(view, ov); });
   }
   occupants_changed(-static_cast<long>(room.occupants.size()));
   room.occupants.clear();
   room.nick_of.clear();
   room.outbox.clear();
-  each_plugin([&](plugin::Plugin& pl) { pl.on_room_destroyed(view); });
+  fire(plugin::Hook::room_destroyed, [&](plugin::Plugin& pl) { pl.on_room_destroyed(view); });
   unload(room.local);
 }
 

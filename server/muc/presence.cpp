@@ -136,7 +136,8 @@ void Service::Impl::presence_update(Room& room, Occupant& o, const Element& p, c
   publicise(room, o, MucX{});
   const auto view = room_view(room);
   const auto ov = occupant_view(room, o);
-  each_plugin([&](plugin::Plugin& pl) { pl.on_presence_changed(view, ov, p); });
+  fire(plugin::Hook::presence_changed,
+       [&](plugin::Plugin& pl) { pl.on_presence_changed(view, ov, p); });
   mark_dirty(room);
 }
 
@@ -222,7 +223,7 @@ void Service::Impl::remove_occupant(Room& room, const std::string& nick, MucX x,
   o.role = Role::none;
   const auto view = room_view(room);
   const auto ov = occupant_view(room, o);
-  each_plugin([&](plugin::Plugin& pl) { pl.on_occupant_left(view, ov); });
+  fire(plugin::Hook::occupant_left, [&](plugin::Plugin& pl) { pl.on_occupant_left(view, ov); });
   mark_dirty(room);
 }
 

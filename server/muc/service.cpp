@@ -68,6 +68,7 @@ Service::Impl::Impl(ServiceDeps d)
                                              "IQs whose handler did not answer (guard replied)");
   iq_counters.double_answers =
       &metrics_.counter("salon_iq_double_answers_total", "Second answers to an IQ (ignored)");
+  route_core_iqs();
 }
 
 Service::Impl::~Impl() {
@@ -157,25 +158,8 @@ void Service::Impl::handle_service_stanza(const Element& stanza, const Jid& from
 }
 
 void Service::Impl::handle_service_iq(const Element& iq, const Jid& from) {
-  IqResponder reply = responder(iq);
-  if (iq.children().size() != 1) {
-    reply.error(errors::bad_request("an IQ get/set must contain exactly one payload element"));
-    return;
-  }
-  const Element& q = iq.children().front();
-  const std::string type(iq.attr("type"));
-  if (type == "get" && q.is("query", ns::disco_info))
-    return service_disco_info(q, std::move(reply));
-  if (type == "get" && q.is("query", ns::disco_items))
-    return service_disco_items(q, from, std::move(reply));
-  if (type == "get" && q.is("ping", ns::ping)) return reply.result();
-  auto it = service_iq_handlers.find({type, std::string(q.xmlns())});
-  if (it == service_iq_handlers.end()) return reply.error(errors::service_unavailable());
-  try {
-    it->second(iq, std::move(reply));
-  } catch (const std::exception& e) {
-    log::error("muc", "service IQ handler for {} threw: {}", q.xmlns(), e.what());
-  }
+  MucIq ctx{nullptr, from, {}};
+  iq_router.dispatch(iq, IqTarget::service, ctx, responder(iq));
 }
 
 // ---- Service
@@ -185,11 +169,14 @@ Service::~Service() = default;
 
 void Service::add_plugin(std::unique_ptr<plugin::Plugin> p) {
   impl_->plugins.push_back(std::move(p));
+  impl_->order_hooks();
 }
 
 std::optional<std::string> Service::start() {
   Impl& s = *impl_;
-  for (auto& p : s.plugins) {
+  if (auto err = s.order_start()) return err;
+  s.order_hooks();
+  for (plugin::Plugin* p : s.start_order) {
     const auto it = s.cfg.plugins.find(std::string(p->name()));
     const config::PluginSection section =
         it == s.cfg.plugins.end() ? config::PluginSection{} : it->second;
@@ -215,7 +202,7 @@ void Service::stop(std::function<void()> done) {
   Impl& s = *impl_;
   s.stopping = true;
   s.flush_all([&s, done = std::move(done)] {
-    for (auto it = s.plugins.rbegin(); it != s.plugins.rend(); ++it) {
+    for (auto it = s.start_order.rbegin(); it != s.start_order.rend(); ++it) {
       try {
         (*it)->stop();
       } catch (const std::exception& e) {

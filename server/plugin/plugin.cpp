@@ -5,6 +5,21 @@
 
 namespace salon::plugin {
 
+std::string_view to_string(Hook h) {
+  switch (h) {
+    case Hook::occupant_pre_join: return "occupant_pre_join";
+    case Hook::occupant_joined: return "occupant_joined";
+    case Hook::occupant_left: return "occupant_left";
+    case Hook::presence_changed: return "presence_changed";
+    case Hook::message_before_broadcast: return "message_before_broadcast";
+    case Hook::message_commit: return "message_commit";
+    case Hook::message_after_broadcast: return "message_after_broadcast";
+    case Hook::subject_changed: return "subject_changed";
+    case Hook::room_destroyed: return "room_destroyed";
+  }
+  return "unknown";
+}
+
 BroadcastHold::BroadcastHold(std::shared_ptr<State> state) : state_(std::move(state)) {}
 
 BroadcastHold::BroadcastHold(BroadcastHold&&) noexcept = default;

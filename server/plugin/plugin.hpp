@@ -17,6 +17,10 @@
 //   HTTP routes under /api/v1/ -> Host::add_http_route
 // Every hook has a no-op default, so a plugin overrides only what it needs. All hooks run on
 // the event loop thread; a plugin that needs blocking work posts it to the database workers.
+// One dispatcher runs them (server/muc/dispatch.cpp): in priority order, and a hook that throws
+// is logged and counted in salon_plugin_errors_total{plugin,hook}; in a hook that may refuse
+// (pre-join, before broadcast, commit) the exception refuses with internal-server-error, in
+// the others the remaining plugins still run. docs/PLUGINS.md has the whole contract.
 #pragma once
 
 #include <chrono>
@@ -147,6 +151,8 @@ struct RoomIq {
 using RoomIqHandler = std::function<void(const RoomIq&, IqResponder)>;
 using ServiceIqHandler = std::function<void(const Element& iq, IqResponder)>;
 
+class Plugin;
+
 // What a plugin may use. Implemented by the core (server/muc/).
 class Host {
 public:
@@ -166,19 +172,47 @@ public:
   virtual void add_room_feature(std::string var) = 0;
   virtual void add_service_feature(std::string var) = 0;
   virtual void set_history_provider(HistoryProvider provider) = 0;
+  // The rooms' messages are logged (XEP-0045 status code 170 in the self-presence on join).
+  virtual void declare_room_logging() = 0;
   // Sends a message from the room itself (e.g. an XEP-0425 moderation notice) to every
   // occupant session of `room` (its bare JID), like a subject change: not through the message
   // pipeline. Sets from = the room. False when the room is not loaded (no occupants then).
   virtual bool broadcast_from_room(const Jid& room, Element message) = 0;
+  // The started plugin that declared `service` in provides() (nullptr when none): a plugin
+  // that depends() on it casts it to the type it knows.
+  virtual Plugin* provider(std::string_view service) = 0;
   // Routes under /api/v1/ on salond's HTTP listener (bearer auth is checked by the core).
   virtual void add_http_route(std::string_view method, std::string_view pattern,
                               http::Handler handler) = 0;
 };
 
+// The hooks, for priorities (Plugin::priority) and for the dispatcher's error accounting.
+enum class Hook {
+  occupant_pre_join,
+  occupant_joined,
+  occupant_left,
+  presence_changed,
+  message_before_broadcast,
+  message_commit,
+  message_after_broadcast,
+  subject_changed,
+  room_destroyed,
+};
+std::string_view to_string(Hook h);
+
 class Plugin {
 public:
   virtual ~Plugin() = default;
   [[nodiscard]] virtual std::string_view name() const = 0;
+  // Like Prosody's module:hook(name, fn, priority): for each hook, plugins run from the highest
+  // priority down; equal priorities keep the configuration's order (alphabetical by name).
+  // Default 0. E.g. a spam filter that refuses messages before the archive stores them would
+  // return 10 for message_before_broadcast.
+  [[nodiscard]] virtual int priority(Hook) const { return 0; }
+  // What this plugin offers other plugins (e.g. "read-state") and what it needs from them:
+  // start-up fails naming the missing provider, and providers start first.
+  [[nodiscard]] virtual std::vector<std::string> provides() const { return {}; }
+  [[nodiscard]] virtual std::vector<std::string> depends() const { return {}; }
   // Validates the section and starts; an error text (with key and line) refuses start-up.
   virtual std::optional<std::string> start(Host& host, const config::PluginSection& section) = 0;
   // The same validation as start(), without starting anything (`salond --check-config`):

@@ -5,11 +5,11 @@
 
 #include <charconv>
 
+#include "../db/pg_env.hpp"
+#include "../db/pg_proxy.hpp"
 #include "core/metrics.hpp"
 #include "db/database.hpp"
 #include "journal/journal.hpp"
-#include "../db/pg_env.hpp"
-#include "../db/pg_proxy.hpp"
 
 namespace salon::journal {
 namespace {

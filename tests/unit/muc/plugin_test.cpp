@@ -414,3 +414,101 @@ TEST(Plugins, StartErrorIsReported) {
 
 }  // namespace
 }  // namespace salon::muc::test
+
+namespace salon::muc::test {
+namespace {
+
+// Issue 17 §2: one dispatcher. Plugins that note their name for each hook they see.
+struct Ordered : plugin::Plugin {
+  Ordered(std::string n, int prio, std::vector<std::string>& log, bool throws = false)
+      : name_(std::move(n)), prio_(prio), log_(log), throws_(throws) {}
+  std::string_view name() const override { return name_; }
+  int priority(plugin::Hook h) const override {
+    return h == plugin::Hook::message_before_broadcast ? prio_ : 0;
+  }
+  std::optional<std::string> start(plugin::Host& host, const config::PluginSection&) override {
+    started_with = host.provider("thing");
+    log_.push_back("start " + name_);
+    return std::nullopt;
+  }
+  std::optional<StanzaError> on_message_before_broadcast(plugin::MessageEvent&) override {
+    log_.push_back("before " + name_);
+    return std::nullopt;
+  }
+  void on_occupant_joined(const plugin::RoomView&, const plugin::OccupantView&) override {
+    log_.push_back("joined " + name_);
+    if (throws_) throw std::runtime_error("boom");
+  }
+  std::vector<std::string> provides() const override { return provides_; }
+  std::vector<std::string> depends() const override { return depends_; }
+  std::string name_;
+  int prio_;
+  std::vector<std::string>& log_;
+  bool throws_;
+  std::vector<std::string> provides_, depends_;
+  plugin::Plugin* started_with = nullptr;
+};
+
+TEST(Dispatch, PriorityOrdersAHookAndTiesKeepTheConfigOrder) {
+  RoomBench b;
+  std::vector<std::string> log;
+  b.service->add_plugin(std::make_unique<Ordered>("a", 0, log));
+  b.service->add_plugin(std::make_unique<Ordered>("b", 10, log));
+  b.service->add_plugin(std::make_unique<Ordered>("c", 0, log));
+  ASSERT_FALSE(b.service->start());
+  b.settle();
+  b.joined(A, "Alice");
+  log.clear();
+  b.groupchat(A, "hi");
+  EXPECT_EQ(log, (std::vector<std::string>{"before b", "before a", "before c"}));
+}
+
+TEST(Dispatch, AThrowingHookIsCountedAndTheOthersStillRun) {
+  RoomBench b;
+  std::vector<std::string> log;
+  b.service->add_plugin(std::make_unique<Ordered>("a", 0, log, true));
+  b.service->add_plugin(std::make_unique<Ordered>("b", 0, log));
+  ASSERT_FALSE(b.service->start());
+  b.settle();
+  b.joined(A, "Alice");
+  EXPECT_EQ(log, (std::vector<std::string>{"start a", "start b", "joined a", "joined b"}));
+  EXPECT_EQ(
+      b.metrics
+          .counter("salon_plugin_errors_total", "", {{"plugin", "a"}, {"hook", "occupant_joined"}})
+          .value(),
+      1u);
+  EXPECT_EQ(b.service->occupants(), 1u);  // the join itself went on
+}
+
+TEST(Dispatch, ProvidersStartFirstAndAreFoundByName) {
+  RoomBench b;
+  std::vector<std::string> log;
+  auto user = std::make_unique<Ordered>("email", 0, log);
+  user->depends_ = {"thing"};
+  auto* u = user.get();
+  auto maker = std::make_unique<Ordered>("presence", 0, log);
+  maker->provides_ = {"thing"};
+  auto* m = maker.get();
+  b.service->add_plugin(std::move(user));  // configured first, started second
+  b.service->add_plugin(std::move(maker));
+  ASSERT_FALSE(b.service->start());
+  EXPECT_EQ(log, (std::vector<std::string>{"start presence", "start email"}));
+  EXPECT_EQ(u->started_with, m);
+}
+
+TEST(Dispatch, AMissingProviderRefusesStartUp) {
+  RoomBench b;
+  std::vector<std::string> log;
+  auto user = std::make_unique<Ordered>("email", 0, log);
+  user->depends_ = {"read-state"};
+  b.service->add_plugin(std::move(user));
+  const auto err = b.service->start();
+  ASSERT_TRUE(err);
+  EXPECT_EQ(*err,
+            "plugin email depends on 'read-state', which no enabled plugin provides (or the "
+            "dependencies form a cycle)");
+  EXPECT_TRUE(log.empty());  // nothing started
+}
+
+}  // namespace
+}  // namespace salon::muc::test
