@@ -38,7 +38,6 @@ namespace salon {
 class Metrics;
 namespace config {
 struct PluginSection;
-struct Config;
 }  // namespace config
 namespace db {
 class Database;
@@ -140,14 +139,15 @@ struct RoomIq {
 using RoomIqHandler = std::function<void(const RoomIq&, IqResponder)>;
 using ServiceIqHandler = std::function<void(const Element& iq, IqResponder)>;
 
-// What a plugin may use. Implemented by the core (server/muc/).
+// What a plugin may use. Implemented by the core (server/muc/). A plugin's settings are its
+// own [plugins.<name>] section, handed to start()/reload(): the whole config::Config (which
+// holds the component secret and the API token) is not reachable from here.
 class Host {
 public:
   virtual ~Host() = default;
   virtual boost::asio::io_context& loop() = 0;
   virtual Metrics& metrics() = 0;
   virtual db::Database& database() = 0;
-  virtual const config::Config& config() const = 0;
   virtual StanzaSink& sink() = 0;
   virtual const std::string& service_domain() const = 0;
 
