@@ -63,7 +63,6 @@ struct Service::Impl final : plugin::Host {
   boost::asio::io_context& loop() override { return io; }
   Metrics& metrics() override { return metrics_; }
   db::Database& database() override;
-  StanzaSink& sink() override { return *sink_; }
   const std::string& service_domain() const override { return domain; }
   void on_room_iq(std::string_view type, std::string_view xmlns, plugin::RoomIqHandler h) override;
   void on_service_iq(std::string_view type, std::string_view xmlns,

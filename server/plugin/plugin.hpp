@@ -141,14 +141,15 @@ using ServiceIqHandler = std::function<void(const Element& iq, IqResponder)>;
 
 // What a plugin may use. Implemented by the core (server/muc/). A plugin's settings are its
 // own [plugins.<name>] section, handed to start()/reload(): the whole config::Config (which
-// holds the component secret and the API token) is not reachable from here.
+// holds the component secret and the API token) is not reachable from here. Nor is the link's
+// raw StanzaSink: a plugin sends as the room (broadcast_from_room) or answers an IQ through its
+// IqResponder, so it cannot put any 'from' it likes on the wire.
 class Host {
 public:
   virtual ~Host() = default;
   virtual boost::asio::io_context& loop() = 0;
   virtual Metrics& metrics() = 0;
   virtual db::Database& database() = 0;
-  virtual StanzaSink& sink() = 0;
   virtual const std::string& service_domain() const = 0;
 
   virtual void on_room_iq(std::string_view type, std::string_view xmlns, RoomIqHandler h) = 0;
