@@ -24,11 +24,11 @@
 #include <string_view>
 #include <vector>
 
+#include "core/affiliation.hpp"
 #include "core/element.hpp"
 #include "core/iq.hpp"
 #include "core/jid.hpp"
 #include "core/stanza.hpp"
-#include "plugin/names.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -53,6 +53,9 @@ using Handler = std::function<void(const Request&, Respond)>;
 namespace salon::plugin {
 
 using Clock = std::chrono::system_clock;
+// The core's XEP-0045 names (core/affiliation.hpp), under the names plugins have used.
+using salon::Affiliation;
+using salon::Role;
 
 // Read-only views of room state handed to plugins. They are valid during the call only.
 struct RoomView {
