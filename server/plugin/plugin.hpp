@@ -152,6 +152,12 @@ public:
   virtual ~Host() = default;
   virtual boost::asio::io_context& loop() = 0;
   virtual Metrics& metrics() = 0;
+  // Reads go through query() (reader threads), durable writes through write() (the writer).
+  // Documented exceptions, which write on a reader thread in short transactions of their own
+  // so that no held message waits behind them, and which carry no held message: the
+  // archive's count fold (fold.cpp: archive_counts), its retention purge (retention.cpp) and
+  // the API's purge of a room's messages (export.cpp), both batched DELETEs, and the API's
+  // per-room retention setting (retention.cpp: archive_retention).
   virtual db::Database& database() = 0;
   virtual const std::string& service_domain() const = 0;
 
