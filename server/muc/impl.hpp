@@ -262,6 +262,7 @@ struct Service::Impl final : plugin::Host {
     http::Handler handler;
   };
   std::vector<HttpRoute> http_routes;  // what plugins registered (also without a server)
+  http::Guard http_guard;              // Service::set_http_guard
 
   IqCounters iq_counters;
   Counter& joins_total;
