@@ -89,13 +89,13 @@ json member_json(const muc::AffiliationRecord& a) {
   json m = {{"jid", a.jid},
             {"name", a.nick},
             {"role", a.role},
-            {"affiliation", plugin::to_string(a.affiliation)}};
+            {"affiliation", salon::to_string(a.affiliation)}};
   if (!a.email.empty()) m["email"] = a.email;
   return m;
 }
 
 json xmpp_affiliation_json(const muc::AffiliationRecord& a) {
-  json m = {{"jid", a.jid}, {"affiliation", plugin::to_string(a.affiliation)}};
+  json m = {{"jid", a.jid}, {"affiliation", salon::to_string(a.affiliation)}};
   if (!a.nick.empty()) m["nick"] = a.nick;
   if (!a.reason.empty()) m["reason"] = a.reason;
   return m;

@@ -90,7 +90,7 @@ void ProjectsApi::add_routes(http::Server& server) {
   auto s = state_;
   // The handlers hold the state, not `this`, so the routes stay valid whatever the order of
   // destruction at shutdown.
-  auto guard = http::bearer_guard([s] { return s->settings.api_token; });
+  const auto guard = this->guard();
   server.route(
       "PUT", kRoute,
       [s](const http::Request& req, http::Respond r) { put_project(s, req, std::move(r)); }, guard);
@@ -101,6 +101,10 @@ void ProjectsApi::add_routes(http::Server& server) {
       "DELETE", kRoute,
       [s](const http::Request& req, http::Respond r) { remove_project(s, req, std::move(r)); },
       guard);
+}
+
+http::Guard ProjectsApi::guard() const {
+  return http::bearer_guard([s = state_] { return s->settings.api_token; });
 }
 
 void ProjectsApi::reload(ApiSettings settings) {

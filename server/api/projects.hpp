@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "api/validate.hpp"
@@ -27,6 +28,7 @@ struct Request;
 struct Response;
 class Server;
 using Respond = std::function<void(Response)>;
+using Guard = std::function<std::optional<Response>(const Request&)>;
 }  // namespace http
 }  // namespace salon
 
@@ -59,6 +61,10 @@ public:
   // Registers the three routes. The handlers share this object's state; answers to requests
   // still in flight when it is destroyed are still delivered.
   void add_routes(http::Server& server);
+  // The bearer guard these routes run before the body is read (the current token, read per
+  // request). The plugins' routes share it (muc::Service::set_http_guard): one token check
+  // for everything under /api/v1/.
+  [[nodiscard]] http::Guard guard() const;
   // Loop thread: new token and role mapping, effective for the next request.
   void reload(ApiSettings settings);
 

@@ -148,7 +148,7 @@ RulesBuild make_rules(const std::map<std::string, std::string>& role_affiliation
   RulesBuild out;
   out.rules.max_nick_chars = max_nick_chars;
   for (const auto& [role, text] : role_affiliations) {
-    const auto a = plugin::parse_affiliation(text);
+    const auto a = salon::parse_affiliation(text);
     if (a == muc::Affiliation::member || a == muc::Affiliation::admin ||
         a == muc::Affiliation::owner)
       out.rules.role_affiliations.emplace(role, *a);

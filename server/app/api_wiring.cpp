@@ -16,6 +16,7 @@ ApiRoutes::ApiRoutes(muc::RoomStore& store, muc::Service& service, http::Server&
               [&service](const std::string& local) { service.project_deleted(local); }},
           api::settings_from(config))) {
   api_->add_routes(http);
+  service.set_http_guard(api_->guard());
 }
 
 ApiRoutes::~ApiRoutes() = default;

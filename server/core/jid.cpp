@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Jid methods that need no stringprep. Parsing is in server/xmpp/jid_prep.cpp (gloox).
+// Jid methods that need no stringprep. Parsing is in core/jid_parse.cpp.
 #include "core/jid.hpp"
 
 namespace salon {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// A validated, normalised JID (RFC 7622: nodeprep/nameprep/resourceprep). Parsing is done by the
-// wire layer's stringprep (server/xmpp/jid.cpp) and cached, because stringprep is a large share
+// A validated, normalised JID (RFC 7622: nodeprep/nameprep/resourceprep). Parsing
+// (core/jid_parse.cpp, on core/stringprep.hpp) is cached, because stringprep is a large share
 // of per-stanza cost.
 #pragma once
 

@@ -73,8 +73,8 @@ void Service::Impl::add_http_route(std::string_view method, std::string_view pat
     throw std::invalid_argument("plugin HTTP routes live under /api/v1/: " + std::string(pattern));
   http_routes.push_back(HttpRoute{std::string(method), std::string(pattern), handler});
   if (!http_) return;  // unit tests: no HTTP server
-  // Same rules as the provisioning API: bearer token from [http] (read per request, so a
-  // SIGHUP change applies), and no token configured = API disabled.
+  // The provisioning API's guard (set_http_guard), looked up per request so the order of
+  // wiring does not matter; without one, or once the service is gone, 503.
   std::weak_ptr<int> life = alive;
   http_->route(
       method, pattern,
@@ -83,9 +83,11 @@ void Service::Impl::add_http_route(std::string_view method, std::string_view pat
           return respond(http::problem(503, "Service Unavailable", "shutting down"));
         handler(req, std::move(respond));
       },
-      // Before the body is read. Once the service is gone the token reads as empty: 503.
-      http::bearer_guard(
-          [this, life] { return life.expired() ? std::string() : cfg.http.api_token; }));
+      [this, life](const http::Request& req) -> std::optional<http::Response> {
+        if (life.expired() || !http_guard)
+          return http::problem(503, "Service Unavailable", "plugin routes are not available");
+        return http_guard(req);
+      });
 }
 
 }  // namespace salon::muc

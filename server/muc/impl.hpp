@@ -74,8 +74,6 @@ struct Service::Impl final : plugin::Host {
   Metrics& metrics() override { return metrics_; }
   db::Database& database() override;
   journal::Journal& journal() override;
-  const config::Config& config() const override { return cfg; }
-  StanzaSink& sink() override { return *sink_; }
   const std::string& service_domain() const override { return domain; }
   void on_room_iq(std::string_view type, std::string_view xmlns, plugin::RoomIqHandler h) override;
   void on_service_iq(std::string_view type, std::string_view xmlns,
@@ -304,6 +302,7 @@ struct Service::Impl final : plugin::Host {
     http::Handler handler;
   };
   std::vector<HttpRoute> http_routes;  // what plugins registered (also without a server)
+  http::Guard http_guard;              // Service::set_http_guard
 
   IqCounters iq_counters;
   Counter& joins_total;

@@ -7,15 +7,15 @@
 #include <string>
 #include <vector>
 
+#include "core/affiliation.hpp"
 #include "core/element.hpp"
 #include "core/jid.hpp"
 #include "muc/limits.hpp"
-#include "plugin/plugin.hpp"
 
 namespace salon::muc {
 
-using plugin::Affiliation;
-using plugin::Role;
+using salon::Affiliation;
+using salon::Role;
 
 struct Session {
   Jid real;                   // the resource's full JID

@@ -136,7 +136,7 @@ inline int rank(Affiliation a) {
   return 1;
 }
 
-using plugin::parse_affiliation;
-using plugin::parse_role;
+using salon::parse_affiliation;
+using salon::parse_role;
 
 }  // namespace salon::muc

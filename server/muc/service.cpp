@@ -220,7 +220,6 @@ void Service::reload(const config::Config& config) {
   // A changed idle_unload applies to rooms already waiting, too.
   if (!s.idle_queue.empty()) s.arm_idle_sweep(s.idle_queue.front().since + s.cfg.muc.idle_unload);
   s.cfg.log = config.log;
-  s.cfg.http.api_token = config.http.api_token;  // plugin routes read it per request
   for (auto& p : s.plugins) {
     const auto it = config.plugins.find(std::string(p->name()));
     if (it == config.plugins.end()) continue;
@@ -254,6 +253,9 @@ void Service::on_link_down() {
 
 plugin::Host& Service::host() {
   return *impl_;
+}
+void Service::set_http_guard(http::Guard guard) {
+  impl_->http_guard = std::move(guard);
 }
 std::size_t Service::loaded_rooms() const {
   return impl_->rooms.size();

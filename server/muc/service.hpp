@@ -13,6 +13,7 @@
 
 #include "core/element.hpp"
 #include "core/iq.hpp"
+#include "http/http.hpp"
 #include "muc/store.hpp"
 #include "plugin/plugin.hpp"
 
@@ -79,6 +80,10 @@ public:
   void project_deleted(const std::string& local);
 
   plugin::Host& host();
+  // The guard run before the body of every plugin route is read: the provisioning API's
+  // bearer guard (app/api_wiring.cpp), so both check one token in one place and the service
+  // never reads it. Until one is set, plugin routes answer 503.
+  void set_http_guard(http::Guard guard);
   [[nodiscard]] std::size_t loaded_rooms() const;
   [[nodiscard]] std::size_t occupants() const;
 

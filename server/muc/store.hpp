@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "plugin/plugin.hpp"
+#include "core/affiliation.hpp"
 
 namespace salon::muc {
 
-using plugin::Affiliation;
+using salon::Affiliation;
 
 struct AffiliationRecord {
   std::string jid;  // bare JID, normalised

@@ -31,11 +31,11 @@
 #include <string_view>
 #include <vector>
 
+#include "core/affiliation.hpp"
 #include "core/element.hpp"
 #include "core/iq.hpp"
 #include "core/jid.hpp"
 #include "core/stanza.hpp"
-#include "plugin/names.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -45,7 +45,6 @@ namespace salon {
 class Metrics;
 namespace config {
 struct PluginSection;
-struct Config;
 }  // namespace config
 namespace db {
 class Database;
@@ -65,6 +64,9 @@ using Handler = std::function<void(const Request&, Respond)>;
 namespace salon::plugin {
 
 using Clock = std::chrono::system_clock;
+// The core's XEP-0045 names (core/affiliation.hpp), under the names plugins have used.
+using salon::Affiliation;
+using salon::Role;
 
 // Read-only views of room state handed to plugins. They are valid during the call only.
 struct RoomView {
@@ -153,18 +155,26 @@ using ServiceIqHandler = std::function<void(const Element& iq, IqResponder)>;
 
 class Plugin;
 
-// What a plugin may use. Implemented by the core (server/muc/).
+// What a plugin may use. Implemented by the core (server/muc/). A plugin's settings are its
+// own [plugins.<name>] section, handed to start()/reload(): the whole config::Config (which
+// holds the component secret and the API token) is not reachable from here. Nor is the link's
+// raw StanzaSink: a plugin sends as the room (broadcast_from_room) or answers an IQ through its
+// IqResponder, so it cannot put any 'from' it likes on the wire.
 class Host {
 public:
   virtual ~Host() = default;
   virtual boost::asio::io_context& loop() = 0;
   virtual Metrics& metrics() = 0;
+  // Reads go through query() (reader threads), durable writes through write() (the writer).
+  // Documented exceptions, which write on a reader thread in short transactions of their own
+  // so that no held message waits behind them, and which carry no held message: the
+  // archive's count fold (fold.cpp: archive_counts), its retention purge (retention.cpp) and
+  // the API's purge of a room's messages (export.cpp), both batched DELETEs, and the API's
+  // per-room retention setting (retention.cpp: archive_retention).
   virtual db::Database& database() = 0;
   // The durable write path: plugins add their tables at start() and submit rows that belong to
   // no broadcast message (e.g. a subject change) there; std::logic_error without a database.
   virtual journal::Journal& journal() = 0;
-  virtual const config::Config& config() const = 0;
-  virtual StanzaSink& sink() = 0;
   virtual const std::string& service_domain() const = 0;
 
   virtual void on_room_iq(std::string_view type, std::string_view xmlns, RoomIqHandler h) = 0;

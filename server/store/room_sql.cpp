@@ -47,8 +47,7 @@ muc::AffiliationRecord affiliation_from(const pqxx::row& r) {
   muc::AffiliationRecord a;
   a.jid = r[1].as<std::string>();
   // The CHECK constraint allows only the four names; anything else would be a schema bug.
-  a.affiliation =
-      plugin::parse_affiliation(r[2].as<std::string>()).value_or(muc::Affiliation::none);
+  a.affiliation = salon::parse_affiliation(r[2].as<std::string>()).value_or(muc::Affiliation::none);
   a.nick = r[3].as<std::string>();
   a.email = r[4].as<std::string>();
   a.role = r[5].as<std::string>();
@@ -156,9 +155,8 @@ Upserted upsert_project(pqxx::transaction_base& tx, const muc::ProjectSpec& spec
       "ON CONFLICT (room_id, jid) DO UPDATE SET affiliation = EXCLUDED.affiliation, "
       "nick = EXCLUDED.nick, email = EXCLUDED.email, role = EXCLUDED.role, reason = NULL",
       u.room_id, text_array(spec.members, [](const auto& m) -> std::string_view { return m.jid; }),
-      text_array(
-          spec.members,
-          [](const auto& m) -> std::string_view { return plugin::to_string(m.affiliation); }),
+      text_array(spec.members,
+                 [](const auto& m) -> std::string_view { return salon::to_string(m.affiliation); }),
       nicks, text_array(spec.members, [](const auto& m) -> std::string_view { return m.email; }),
       text_array(spec.members, [](const auto& m) -> std::string_view { return m.role; }));
   return u;
@@ -204,7 +202,7 @@ void set_affiliation(pqxx::transaction_base& tx, std::int64_t room_id,
       "nick = COALESCE(EXCLUDED.nick, affiliations.nick), "
       "email = COALESCE(EXCLUDED.email, affiliations.email), "
       "role = COALESCE(EXCLUDED.role, affiliations.role), reason = EXCLUDED.reason",
-      room_id, a.jid, std::string(plugin::to_string(a.affiliation)), a.nick, a.email, a.role,
+      room_id, a.jid, std::string(salon::to_string(a.affiliation)), a.nick, a.email, a.role,
       a.reason);
 }
 

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // XEP-0045 affiliations and roles and their names: the wire, the database column and the
-// provisioning API's JSON all use these. Header-only, so every library can use it.
+// provisioning API's JSON all use these. Header-only and in the core, so the store, the API and
+// the MUC service use them without the plugin interface (plugin::Affiliation is an alias).
 #pragma once
 
 #include <optional>
 #include <string_view>
 
-namespace salon::plugin {
+namespace salon {
 
 enum class Affiliation { none, outcast, member, admin, owner };
 enum class Role { none, visitor, participant, moderator };
@@ -45,4 +46,4 @@ constexpr std::optional<Role> parse_role(std::string_view s) {
   return std::nullopt;
 }
 
-}  // namespace salon::plugin
+}  // namespace salon

@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Jid parsing with gloox's stringprep (nodeprep / nameprep / resourceprep, RFC 3920 profiles
-// as libidn implements them). The split into parts follows RFC 7622 §3.1 ourselves, so the
-// rules are explicit: the resource is everything after the first '/', the localpart is what
+// Jid parsing with stringprep (nodeprep / nameprep / resourceprep, RFC 3920 profiles as libidn
+// implements them: core/stringprep.hpp). The split into parts follows RFC 7622 §3.1 ourselves, so
+// the rules are explicit: the resource is everything after the first '/', the localpart is what
 // precedes an '@' before that. Results are cached per thread: stringprep is ~27% of per-stanza
 // cost otherwise, and the same JIDs recur constantly.
-#include <gloox/jid.h>
-
 #include <cctype>
 #include <string>
 #include <string_view>
 
 #include "core/jid.hpp"
 #include "core/jid_cache.hpp"
+#include "core/stringprep.hpp"
 
 namespace salon {
 
@@ -35,19 +34,16 @@ std::optional<Jid> parse_uncached(std::string_view s) {
 
 std::optional<std::string> Jid::nodeprep(std::string_view local) {
   if (local.empty() || local.size() > kMaxPart) return std::nullopt;
-  gloox::JID j;
-  if (!j.setUsername(std::string(local)) || j.username().empty() || j.username().size() > kMaxPart)
-    return std::nullopt;
-  return j.username();
+  auto p = stringprep::nodeprep(local);
+  if (!p || p->empty() || p->size() > kMaxPart) return std::nullopt;
+  return p;
 }
 
 std::optional<std::string> Jid::resourceprep(std::string_view resource) {
   if (resource.empty() || resource.size() > kMaxPart) return std::nullopt;
-  gloox::JID j;
-  if (!j.setResource(std::string(resource)) || j.resource().empty() ||
-      j.resource().size() > kMaxPart)
-    return std::nullopt;
-  return j.resource();
+  auto p = stringprep::resourceprep(resource);
+  if (!p || p->empty() || p->size() > kMaxPart) return std::nullopt;
+  return p;
 }
 
 namespace {
@@ -69,11 +65,11 @@ std::optional<Jid> Jid::from_parts(std::string_view local, std::string_view doma
                                    std::string_view resource) {
   if (domain.empty() || domain.size() > kMaxPart) return std::nullopt;
   if (!domain_ascii_ok(domain)) return std::nullopt;
-  gloox::JID j;
-  if (!j.setServer(std::string(domain)) || j.server().empty()) return std::nullopt;
+  auto prepared = stringprep::nameprep(domain);
+  if (!prepared || prepared->empty()) return std::nullopt;
   // Again after nameprep: it maps some characters to ASCII ones ("´" to a space and a
   // combining accent), and the prepared text must parse again.
-  if (!domain_ascii_ok(j.server())) return std::nullopt;
+  if (!domain_ascii_ok(*prepared)) return std::nullopt;
   std::string l, r;
   if (!local.empty()) {
     auto p = nodeprep(local);
@@ -85,7 +81,7 @@ std::optional<Jid> Jid::from_parts(std::string_view local, std::string_view doma
     if (!p) return std::nullopt;
     r = std::move(*p);
   }
-  std::string d = j.server();
+  std::string d = std::move(*prepared);
   // A trailing dot names the same domain (RFC 7622 §3.2); strip it so comparisons work.
   if (d.size() > 1 && d.back() == '.') d.pop_back();
   // Labels are never empty: "b.." would otherwise become "b.", whose text is another JID.
