@@ -14,6 +14,7 @@
 #include "app/plugins.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
+#include "core/readiness.hpp"
 #include "db/database.hpp"
 #include "http/http.hpp"
 #include "journal/journal.hpp"
@@ -117,10 +118,11 @@ struct Daemon::Impl final : xmpp::LinkEvents {
     store = std::make_unique<store::PgRoomStore>(*database);
     muc::ServiceDeps deps{io, sink, metrics, *store, database.get(), http_server.get(), config};
     deps.journal = journal.get();
+    deps.readiness = &readiness;
     service = std::make_unique<muc::Service>(std::move(deps));
     link = std::make_unique<xmpp::Link>(io, link_settings(config), metrics, *this);
     sink->attach(link.get());
-    health = std::make_unique<Health>(io, metrics, *http_server, *link, *database);
+    health = std::make_unique<Health>(io, metrics, *http_server, *link, *database, readiness);
     register_api_routes();
     if (auto err = add_enabled_plugins(*service, config)) {
       log::error("plugin", "{}", *err);
@@ -219,7 +221,8 @@ struct Daemon::Impl final : xmpp::LinkEvents {
   }
 
   config::Config config;
-  Metrics metrics;  // outlives io: handlers destroyed with io may still count
+  Metrics metrics;      // outlives io: handlers destroyed with io may still count
+  Readiness readiness;  // /readyz's checks: the core's (health.cpp) and the plugins'
   asio::io_context io{1};
   asio::signal_set signals, hup;
   asio::steady_timer shutdown_deadline;

@@ -5,6 +5,7 @@
 
 #include "app/notify.hpp"
 #include "core/metrics.hpp"
+#include "core/readiness.hpp"
 #include "db/database.hpp"
 #include "http/http.hpp"
 #include "xmpp/link.hpp"
@@ -16,7 +17,7 @@ constexpr std::chrono::milliseconds kTick{250};
 }
 
 Health::Health(boost::asio::io_context& io, Metrics& metrics, http::Server& http, xmpp::Link& link,
-               db::Database& database)
+               db::Database& database, Readiness& readiness)
     : timer_(io),
       lag_(metrics.gauge("salon_event_loop_lag_seconds",
                          "How late the event loop ran a 250 ms timer, last tick")),
@@ -24,20 +25,19 @@ Health::Health(boost::asio::io_context& io, Metrics& metrics, http::Server& http
   http.route("GET", "/healthz", [](const http::Request&, http::Respond respond) {
     respond(http::Response{200, "text/plain; charset=utf-8", {}, "ok\n"});
   });
-  http.route("GET", "/readyz", [&link, &database](const http::Request&, http::Respond respond) {
-    const bool xmpp_up = link.ready();
-    const bool pg_up = database.healthy();
-    std::string down;
-    if (!xmpp_up) down += "\"xmpp\"";
-    if (!pg_up) down += fmt::format("{}\"postgresql\"", down.empty() ? "" : ",");
-    const auto state = [](bool up) { return up ? "\"up\"" : "\"down\""; };
-    const std::string checks =
-        fmt::format("\"checks\":{{\"xmpp\":{},\"postgresql\":{}}}", state(xmpp_up), state(pg_up));
-    if (down.empty())
-      respond(http::json(200, fmt::format("{{\"status\":\"ready\",{}}}\n", checks)));
-    else
-      respond(http::json(
-          503, fmt::format("{{\"status\":\"not ready\",\"down\":[{}],{}}}\n", down, checks)));
+  // The XMPP link and PostgreSQL are critical (503 without either); plugins add theirs (the
+  // email plugin's SMTP server) as degraded-only checks through the same registry.
+  readiness.add("xmpp", true, [&link] {
+    return link.ready() ? CheckResult{}
+                        : CheckResult{CheckState::down, "the component link is not up"};
+  });
+  readiness.add("postgresql", true, [&database] {
+    return database.healthy() ? CheckResult{}
+                              : CheckResult{CheckState::down, "PostgreSQL does not answer"};
+  });
+  http.route("GET", "/readyz", [&readiness](const http::Request&, http::Respond respond) {
+    auto r = readiness.report();
+    respond(http::json(r.status, std::move(r.json)));
   });
   http.route("GET", "/metrics", [&metrics](const http::Request&, http::Respond respond) {
     respond(http::Response{200, "text/plain; version=0.0.4; charset=utf-8", {}, metrics.render()});

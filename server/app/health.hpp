@@ -12,6 +12,7 @@
 namespace salon {
 class Metrics;
 class Gauge;
+class Readiness;
 namespace http {
 class Server;
 }
@@ -27,8 +28,9 @@ namespace salon::app {
 
 class Health {
 public:
+  // `readiness` outlives this object; the link and PostgreSQL are added to it here.
   Health(boost::asio::io_context& io, Metrics& metrics, http::Server& http, xmpp::Link& link,
-         db::Database& database);
+         db::Database& database, Readiness& readiness);
   void stop();
 
 private:

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -100,6 +101,9 @@ struct PluginSection {
   bool enabled = false;
   int line = 0;                             // where the section starts, for errors
   std::map<std::string, Setting> settings;  // every key except `enabled`
+  // The config file's directory: where a plugin's relative paths (*_file keys, template
+  // directories) start.
+  std::filesystem::path base_dir;
 };
 
 struct Config {

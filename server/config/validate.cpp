@@ -240,6 +240,7 @@ std::optional<Value> plugin_value(const Node& n, std::string& why) {
 void read_plugin(const Member& pm, Context& ctx, PluginSection& p) {
   Section s(&pm.node, "plugins." + pm.key, ctx);
   p.line = pm.node.line;
+  p.base_dir = ctx.base_dir;
   s.boolean("enabled", p.enabled);
   for (const Member& m : pm.node.members) {
     if (m.key == "enabled") continue;

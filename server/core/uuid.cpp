@@ -64,4 +64,34 @@ std::string uuid7(std::chrono::system_clock::time_point now) {
   return canonical(b);
 }
 
+std::optional<std::chrono::system_clock::time_point> uuid7_time(std::string_view text) {
+  if (text.size() != 36) return std::nullopt;
+  std::array<unsigned char, 16> b{};
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return std::nullopt;
+      continue;
+    }
+    int v = 0;
+    if (c >= '0' && c <= '9')
+      v = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      v = c - 'a' + 10;
+    else
+      return std::nullopt;
+    b[n / 2] = static_cast<unsigned char>(b[n / 2] | (n % 2 ? v : v << 4));
+    ++n;
+  }
+  if ((b[6] >> 4) != 7 || (b[8] & 0xC0) != 0x80) return std::nullopt;
+  std::uint64_t ms = 0;
+  for (int i = 0; i < 6; ++i)
+    ms = (ms << 8) | b[static_cast<std::size_t>(i)];
+  const unsigned sub_ms = ((b[6] & 0x0Fu) << 8) | b[7];
+  if (sub_ms > 999) return std::nullopt;  // not one of ours: rand_a holds random bits there
+  return std::chrono::system_clock::time_point(
+      std::chrono::microseconds(static_cast<std::int64_t>(ms * 1000 + sub_ms)));
+}
+
 }  // namespace salon

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace salon {
 
@@ -17,5 +19,11 @@ std::string uuid4();
 // at its right edge instead of taking each insert at a random page; 62 random bits keep them
 // unguessable.
 std::string uuid7(std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+
+// The time a version 7 UUID minted by uuid7() carries, to the microsecond; nullopt for text that
+// is not a canonical lowercase version 7 UUID. A room's stanza-ids are minted from the time the
+// room received the message, so an XEP-0333 marker's id says how far its sender has read
+// without a look-up.
+std::optional<std::chrono::system_clock::time_point> uuid7_time(std::string_view text);
 
 }  // namespace salon

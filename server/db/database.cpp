@@ -6,6 +6,7 @@
 #include "core/log.hpp"
 #include "db/conninfo.hpp"
 #include "db/engine.hpp"
+#include "db/link.hpp"
 
 namespace salon::db {
 namespace detail {
@@ -176,6 +177,22 @@ void Database::on_migrations(std::function<void(const MigrationResult&)> callbac
   auto& loop = *engine_->loop;
   loop.on_migrations = std::move(callback);
   if (loop.migrations && loop.on_migrations) loop.on_migrations(*loop.migrations);
+}
+
+OwnConnection::OwnConnection(std::unique_ptr<detail::Link> link) : link_(std::move(link)) {}
+OwnConnection::~OwnConnection() = default;
+pqxx::connection_base* OwnConnection::get() {
+  return link_->get();
+}
+void OwnConnection::drop() {
+  link_->drop();
+}
+const std::string& OwnConnection::last_error() const {
+  return link_->last_error();
+}
+
+std::unique_ptr<OwnConnection> Database::own_connection(std::string_view role) {
+  return std::make_unique<OwnConnection>(std::make_unique<detail::Link>(*engine_, role));
 }
 
 std::size_t Database::write_queue_depth() const {

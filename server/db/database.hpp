@@ -119,6 +119,29 @@ struct WriteJob {
   std::function<void(WriteOutcome)> done;
 };
 
+namespace detail {
+class Link;
+}
+
+// A connection of its own for a plugin's worker thread (the email sender claims and records
+// its sends on one): same conninfo and statement timeout as the database's own, reconnected
+// with the same backoff. One thread only; destroy it before the Database.
+class OwnConnection {
+public:
+  explicit OwnConnection(std::unique_ptr<detail::Link> link);
+  ~OwnConnection();
+  OwnConnection(const OwnConnection&) = delete;
+  OwnConnection& operator=(const OwnConnection&) = delete;
+  // The connection, or nullptr while PostgreSQL is away and a reconnect is not due yet.
+  pqxx::connection_base* get();
+  // After an error that broke it (pqxx::broken_connection): the next get() reconnects.
+  void drop();
+  [[nodiscard]] const std::string& last_error() const;
+
+private:
+  std::unique_ptr<detail::Link> link_;
+};
+
 class Database {
 public:
   // Starts the threads. `io` and `metrics` must outlive this object. Throws
@@ -149,6 +172,9 @@ public:
   void on_migrations(std::function<void(const MigrationResult&)> callback);
 
   [[nodiscard]] std::size_t write_queue_depth() const;  // any thread
+
+  // A dedicated connection (see OwnConnection); `role` names it in pg_stat_activity.
+  [[nodiscard]] std::unique_ptr<OwnConnection> own_connection(std::string_view role);
 
   // Stops accepting work, flushes queued writes, fails queued queries, joins the threads.
   // Blocks the caller (meant for shutdown). Idempotent.

@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -30,6 +31,13 @@ inline bool get_netstring(std::string_view data, std::size_t& pos, std::string& 
   out.assign(data.substr(colon + 1, n));
   pos = colon + 1 + n + 1;
   return true;
+}
+
+// A whole decimal integer field (no sign other than '-', no spaces, nothing after it).
+inline bool parse_int64(std::string_view s, std::int64_t& out) {
+  if (s.empty()) return false;
+  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size();
 }
 
 }  // namespace salon::journal

@@ -262,6 +262,11 @@ void Service::Impl::apply_affiliation(Room& room, const std::string& bare,
     room.affiliations[bare] = Member{now, std::move(rec->nick)};
   else
     room.affiliations.erase(bare);
+  {
+    const auto view = room_view(room);
+    fire(plugin::Hook::member_changed,
+         [&](plugin::Plugin& pl) { pl.on_member_changed(view, bare, now); });
+  }
 
   std::vector<std::string> nicks;
   for (const auto& [nick, o] : room.occupants)
@@ -341,7 +346,12 @@ void Service::project_changed(const RoomRecord& record) {
     } else if (before != n->second.affiliation) {
       s.apply_affiliation(room, jid, n->second, nullptr, {});
     } else {
-      room.affiliations[jid].nick = n->second.nick;  // nick/email/role changed: no announcement
+      // Nick, email or marketplace role changed: nothing to announce, but plugins that keep
+      // per-member state (the email plugin's address) hear of it.
+      room.affiliations[jid].nick = n->second.nick;
+      const auto view = s.room_view(room);
+      s.fire(plugin::Hook::member_changed,
+             [&](plugin::Plugin& pl) { pl.on_member_changed(view, jid, before); });
     }
   }
   s.maybe_unload(room);

@@ -11,12 +11,18 @@ namespace salon::muc {
 namespace {
 
 constexpr plugin::Hook kHooks[] = {
-    plugin::Hook::occupant_pre_join,       plugin::Hook::occupant_joined,
-    plugin::Hook::occupant_left,           plugin::Hook::presence_changed,
-    plugin::Hook::message_before_broadcast, plugin::Hook::message_commit,
-    plugin::Hook::message_after_broadcast, plugin::Hook::subject_changed,
+    plugin::Hook::occupant_pre_join,
+    plugin::Hook::occupant_joined,
+    plugin::Hook::occupant_left,
+    plugin::Hook::presence_changed,
+    plugin::Hook::message_before_broadcast,
+    plugin::Hook::message_commit,
+    plugin::Hook::message_after_broadcast,
+    plugin::Hook::subject_changed,
     plugin::Hook::room_destroyed,
+    plugin::Hook::member_changed,
 };
+static_assert(std::size(kHooks) == plugin::kHookCount);
 
 }  // namespace
 
@@ -69,10 +75,9 @@ void Service::Impl::hook_failed(const plugin::Plugin& p, plugin::Hook h, std::st
   auto it = plugin_errors.find(key);
   if (it == plugin_errors.end())
     it = plugin_errors
-             .emplace(key, &metrics_.counter(
-                               "salon_plugin_errors_total", "Plugin hooks that threw",
-                               {{"plugin", std::string(p.name())},
-                                {"hook", std::string(plugin::to_string(h))}}))
+             .emplace(key, &metrics_.counter("salon_plugin_errors_total", "Plugin hooks that threw",
+                                             {{"plugin", std::string(p.name())},
+                                              {"hook", std::string(plugin::to_string(h))}}))
              .first;
   it->second->inc();
 }

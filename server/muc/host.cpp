@@ -90,4 +90,27 @@ void Service::Impl::add_http_route(std::string_view method, std::string_view pat
       });
 }
 
+void Service::Impl::add_readiness_check(std::string name, std::function<CheckResult()> probe) {
+  if (readiness_) readiness_->add(std::move(name), false, std::move(probe));
+}
+
+void Service::Impl::add_public_http_route(std::string_view method, std::string_view pattern,
+                                          http::Handler handler) {
+  for (std::string_view core : {"/api/", "/healthz", "/readyz", "/metrics"})
+    if (pattern.starts_with(core))
+      throw std::invalid_argument("not a public plugin route: " + std::string(pattern));
+  if (!pattern.starts_with("/"))
+    throw std::invalid_argument("a route starts with '/': " + std::string(pattern));
+  http_routes.push_back(HttpRoute{std::string(method), std::string(pattern), handler});
+  if (!http_) return;
+  std::weak_ptr<int> life = alive;
+  http_->route(
+      method, pattern,
+      [life, handler = std::move(handler)](const http::Request& req, http::Respond respond) {
+        if (life.expired())
+          return respond(http::problem(503, "Service Unavailable", "shutting down"));
+        handler(req, std::move(respond));
+      });
+}
+
 }  // namespace salon::muc

@@ -85,6 +85,9 @@ struct Service::Impl final : plugin::Host {
   bool broadcast_from_room(const Jid& room, Element message) override;
   void add_http_route(std::string_view method, std::string_view pattern,
                       http::Handler handler) override;
+  void add_public_http_route(std::string_view method, std::string_view pattern,
+                             http::Handler handler) override;
+  void add_readiness_check(std::string name, std::function<CheckResult()> probe) override;
 
   // ---- dispatch (service.cpp)
   void handle(Element stanza);
@@ -252,6 +255,7 @@ struct Service::Impl final : plugin::Host {
   RoomStore& store;
   db::Database* database_;
   journal::Journal* journal_;
+  Readiness* readiness_;
   http::Server* http_;
   config::Config cfg;
   std::string domain;  // normalised component domain
@@ -262,8 +266,8 @@ struct Service::Impl final : plugin::Host {
   std::vector<std::unique_ptr<plugin::Plugin>> plugins;  // configuration order
   std::vector<plugin::Plugin*> start_order;              // providers first
   std::map<std::string, plugin::Plugin*, std::less<>> providers;
-  std::array<std::vector<plugin::Plugin*>, 9> hook_order;      // by plugin::Hook
-  std::map<std::string, Counter*, std::less<>> plugin_errors;  // "plugin/hook"
+  std::array<std::vector<plugin::Plugin*>, plugin::kHookCount> hook_order;  // by plugin::Hook
+  std::map<std::string, Counter*, std::less<>> plugin_errors;               // "plugin/hook"
   bool started = false;
   bool stopping = false;
   bool restoring = false;

@@ -135,14 +135,16 @@ void Service::Impl::groupchat(Room& room, Occupant& o, const Element& m, const J
   pm->stanza.remove_attr("to");
   pm->stanza.set_attr("from", room.occupant_jid(o.nick));
   strip_room_ids(pm->stanza, room.jid);
-  pm->stanza_id = uuid7();
+  // One clock reading for both: the stanza-id carries the time the archive stores, so a
+  // marker's id says exactly which messages it covers (core/uuid.hpp, uuid7_time).
+  pm->received_at = plugin::Clock::now();
+  pm->stanza_id = uuid7(pm->received_at);
   pm->stanza.add_child("stanza-id", ns::sid)
       .set_attr("id", pm->stanza_id)
       .set_attr("by", room.jid.bare_str());
   pm->stanza.add_child("occupant-id", ns::occupant_id).set_attr("id", o.occupant_id);
   pm->sender = occupant_view(room, o);
   pm->sender_real = from;
-  pm->received_at = plugin::Clock::now();
   pm->started = std::chrono::steady_clock::now();
 
   std::weak_ptr<Room> weak = rooms.at(room.local);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Room lifecycle: lazy loading through the RoomStore (stanzas queue while a room loads, so
 // their order is kept), routing of stanzas inside a room, views for plugins, idle unloading.
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 
 #include "core/log.hpp"
@@ -249,6 +251,16 @@ plugin::RoomView Service::Impl::room_view(const Room& room) const {
   v.description = room.record.description;
   v.occupant_count = room.occupants.size();
   v.affiliation_of = [&room](const Jid& bare) { return room.affiliation_of(bare); };
+  v.for_each_member = [&room](const plugin::RoomView::MemberVisitor& visit) {
+    // Rooms hold a handful of occupants: a scan beats building a set per message.
+    const auto joined = [&room](const std::string& bare) {
+      return std::any_of(room.occupants.begin(), room.occupants.end(),
+                         [&](const auto& o) { return o.second.bare.bare_str() == bare; });
+    };
+    for (const auto& [bare, m] : room.affiliations)
+      if (rank(m.affiliation) >= rank(Affiliation::member))
+        visit(bare, m.affiliation, joined(bare));
+  };
   return v;
 }
 

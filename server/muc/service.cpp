@@ -32,6 +32,7 @@ Service::Impl::Impl(ServiceDeps d)
       store(d.store),
       database_(d.database),
       journal_(d.journal),
+      readiness_(d.readiness),
       http_(d.http),
       cfg(d.config),
       domain(normalised_domain(d.config.component.domain)),

@@ -23,6 +23,7 @@ class io_context;
 
 namespace salon {
 class Metrics;
+class Readiness;
 namespace config {
 struct Config;
 }
@@ -53,6 +54,8 @@ struct ServiceDeps {
   // Where messages' commits go (nullptr in unit tests that have no database; a plugin that
   // adds a table then fails to start).
   journal::Journal* journal = nullptr;
+  // /readyz's registry for the plugins' checks (nullptr in unit tests: checks are dropped).
+  Readiness* readiness = nullptr;
 };
 
 class Service {

@@ -16,6 +16,7 @@ std::string_view to_string(Hook h) {
     case Hook::message_after_broadcast: return "message_after_broadcast";
     case Hook::subject_changed: return "subject_changed";
     case Hook::room_destroyed: return "room_destroyed";
+    case Hook::member_changed: return "member_changed";
   }
   return "unknown";
 }

@@ -11,6 +11,8 @@
 //                                 until they are durable, one hold per message)
 //                                 on_message_after_broadcast
 //   subject change (muc-subject)   -> on_subject_changed (after it was sent to the occupants)
+//   affiliation change (muc-set-affiliation) -> on_member_changed (a loaded room's member
+//                                 was added, changed or removed: XMPP admin or the API)
 //   muc-get-history            -> Host::set_history_provider
 //   muc-disco#info             -> Host::add_room_feature / add_service_feature
 //   IQ handlers by namespace   -> Host::on_room_iq / on_service_iq
@@ -35,6 +37,7 @@
 #include "core/element.hpp"
 #include "core/iq.hpp"
 #include "core/jid.hpp"
+#include "core/readiness.hpp"
 #include "core/stanza.hpp"
 
 namespace boost::asio {
@@ -77,6 +80,10 @@ struct RoomView {
   std::size_t occupant_count = 0;
   // The affiliation of a bare JID in this room (none when unaffiliated).
   std::function<Affiliation(const Jid& bare)> affiliation_of;
+  // Every affiliated user (owner, admin, member; not outcasts) with whether any of their
+  // resources is joined now: who misses a message that is broadcast now (the email plugin).
+  using MemberVisitor = std::function<void(const std::string& bare, Affiliation, bool joined)>;
+  std::function<void(const MemberVisitor&)> for_each_member;
 };
 
 struct OccupantView {
@@ -194,6 +201,16 @@ public:
   // Routes under /api/v1/ on salond's HTTP listener (bearer auth is checked by the core).
   virtual void add_http_route(std::string_view method, std::string_view pattern,
                               http::Handler handler) = 0;
+  // A check listed by /readyz under `name` (e.g. "smtp"): a plugin's dependency is never
+  // critical (salond stays ready, 200, with it named as degraded). `probe` runs on the loop
+  // at each request and must not block.
+  virtual void add_readiness_check(std::string name, std::function<CheckResult()> probe) = 0;
+  // A route outside /api/v1/ without the bearer guard, for links people follow from outside
+  // (e.g. RFC 8058 one-click unsubscribe, which authenticates by a signed token in the URL).
+  // The handler authenticates the request itself. The core's own paths (/healthz, /readyz,
+  // /metrics) and /api/ are refused (std::invalid_argument).
+  virtual void add_public_http_route(std::string_view method, std::string_view pattern,
+                                     http::Handler handler) = 0;
 };
 
 // The hooks, for priorities (Plugin::priority) and for the dispatcher's error accounting.
@@ -207,7 +224,9 @@ enum class Hook {
   message_after_broadcast,
   subject_changed,
   room_destroyed,
+  member_changed,
 };
+inline constexpr std::size_t kHookCount = 10;
 std::string_view to_string(Hook h);
 
 class Plugin {
@@ -251,6 +270,10 @@ public:
   virtual void on_subject_changed(const RoomView&, const OccupantView&, const Element&,
                                   Clock::time_point) {}
   virtual void on_room_destroyed(const RoomView&) {}
+  // A loaded room's affiliation of `bare` changed to `now` (none: removed), after the store
+  // committed it; also when the provisioning API rewrites a member (e.g. a new email address).
+  virtual void on_member_changed(const RoomView&, const std::string& /*bare*/,
+                                 Affiliation /*now*/) {}
 };
 
 // Compiled-in plugins: plugins/CMakeLists.txt generates the list of factories.

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 #include <chrono>
 #include <string>
 
@@ -34,6 +36,37 @@ TEST(Uuid, Uuid7CarriesTheTimeAndSortsInOrder) {
     EXPECT_LT(prev, next) << step;
     prev = next;
   }
+}
+
+TEST(Uuid, Version7CarriesItsTimeToTheMicrosecond) {
+  using std::chrono::microseconds;
+  for (std::int64_t us : {std::int64_t{0}, std::int64_t{999}, std::int64_t{1'765'000'000'123'456},
+                          std::int64_t{1'765'000'000'123'999}}) {
+    const std::chrono::system_clock::time_point t{microseconds(us)};
+    const auto back = uuid7_time(uuid7(t));
+    ASSERT_TRUE(back) << us;
+    EXPECT_EQ(*back, t) << us;
+  }
+}
+
+TEST(Uuid, Version7TimeRefusesWhatIsNotOneOfOurs) {
+  EXPECT_FALSE(uuid7_time(uuid4()));
+  EXPECT_FALSE(uuid7_time(""));
+  EXPECT_FALSE(uuid7_time("not-a-uuid"));
+  const std::string v7 = uuid7();
+  std::string upper = v7;
+  for (char& c : upper)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  EXPECT_FALSE(uuid7_time(upper));  // we mint lowercase only
+  std::string dashless = v7;
+  dashless[8] = 'a';
+  EXPECT_FALSE(uuid7_time(dashless));
+  // rand_a past 999 is not a sub-millisecond count: a v7 id someone else minted.
+  std::string foreign = v7;
+  foreign[15] = 'f';
+  foreign[16] = 'f';
+  foreign[17] = 'f';
+  EXPECT_FALSE(uuid7_time(foreign));
 }
 
 }  // namespace
