@@ -18,6 +18,8 @@ namespace salon::archive {
 class ArchivePlugin final : public plugin::Plugin {
 public:
   [[nodiscard]] std::string_view name() const override { return "archive"; }
+  // The archive table's messages, read by plugins that depend on them (the email digest).
+  [[nodiscard]] std::vector<std::string> provides() const override { return {"archive"}; }
   std::optional<std::string> start(plugin::Host& host,
                                    const config::PluginSection& section) override;
   std::optional<std::string> reload(const config::PluginSection& section) override;

@@ -8,6 +8,7 @@ SALON_PACKAGES=(
   build-essential cmake pkg-config
   libgloox-dev libpqxx-dev libfmt-dev libboost-dev libboost-system-dev libssl-dev
   libcurl4-openssl-dev nlohmann-json3-dev libtomlplusplus-dev libgtest-dev libgmock-dev
+  libkainjow-mustache-dev
   libsystemd-dev libjemalloc-dev systemd
   clang-15 libfuzzer-15-dev
   postgresql prosody ejabberd

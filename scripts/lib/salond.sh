@@ -3,10 +3,10 @@
 
 salond_bin() { printf '%s\n' "${SALON_BIN:-$SALON_BUILD_DIR/server/app/salond}"; }
 
-# salond_configure FILE DOMAIN COMPONENT_PORT SECRET PG_PORT HTTP_PORT API_TOKEN
-# The format is salond's (docs/HELPERS-BRIEF.md / deploy/salon.example.toml).
+# salond_configure FILE DOMAIN COMPONENT_PORT SECRET PG_PORT HTTP_PORT API_TOKEN SMTP_PORT
+# The format is salond's (deploy/salon.example.toml).
 salond_configure() {
-  local file=$1 domain=$2 comp=$3 secret=$4 pg=$5 http=$6 token=$7 spool
+  local file=$1 domain=$2 comp=$3 secret=$4 pg=$5 http=$6 token=$7 smtp=$8 spool
   spool="$(cd "$(dirname "$file")" && pwd)/journal-spool"
   cat >"$file" <<EOF
 # Written by scripts/stack; regenerated at every \`up\`.
@@ -40,6 +40,31 @@ default_page = 50
 max_page = 250
 # The retention tests age rows and wait for the purge job: run it often here.
 purge_interval_seconds = 1
+
+# Read positions (XEP-0333 markers, own messages), which the email plugin needs.
+[plugins.markers]
+enabled = true
+flush_interval_ms = 200
+
+# Digests to the stack's SMTP sink (mail in \$SALON_RUN_DIR/mail). Short delays so the email
+# tests wait seconds, not minutes; each test sets its members' own delay through the API.
+[plugins.email]
+enabled = true
+smtp_url = "smtp://127.0.0.1:$smtp"
+smtp_tls = "none"
+from_address = "salon@localhost"
+from_name = "salon (test stack)"
+public_url = "http://127.0.0.1:$http"
+link_secret = "$(random_hex 24)"
+project_url = "http://127.0.0.1:$http/projects/{project}"
+delay_seconds = 2
+throttle = ["3s", "6s"]
+throttle_reset = "30s"
+retry_initial_seconds = 1
+retry_max_seconds = 2
+poll_interval_ms = 200
+connect_timeout_ms = 2000
+send_timeout_ms = 15000
 EOF
   chmod 600 "$file"
 }

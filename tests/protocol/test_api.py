@@ -301,7 +301,7 @@ def test_readyz(http: SalondHttp) -> None:
     http.wait_status("/readyz", 200)
     r = http.get("/readyz", auth=False)
     assert r.json()["status"] == "ready"
-    assert r.json()["checks"] == {"xmpp": "up", "postgresql": "up"}
+    assert r.json()["checks"] == {"xmpp": "up", "postgresql": "up", "smtp": "up"}
 
 
 def test_metrics(http: SalondHttp) -> None:

@@ -36,7 +36,15 @@ def test_component_authenticated_and_ready(stack, http):
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["status"] == "ready"
-    assert body["checks"] == {"xmpp": "up", "postgresql": "up"}
+    # Every dependency by name (the stack enables the email plugin: its SMTP server too), each
+    # with its state, whether it is critical, and since when (issue 15).
+    assert body["checks"] == {"xmpp": "up", "postgresql": "up", "smtp": "up"}
+    assert body["down"] == [] and body["degraded"] == []
+    assert body["details"]["xmpp"]["critical"] is True
+    assert body["details"]["postgresql"]["critical"] is True
+    assert body["details"]["smtp"]["critical"] is False
+    for check in body["details"].values():
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", check["since"]), check
     assert metric(stack["SALON_HTTP_URL"], "salon_xmpp_link_up") == 1
     assert http.get("/healthz", auth=False).status_code == 200
 

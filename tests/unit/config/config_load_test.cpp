@@ -170,10 +170,13 @@ TEST(ConfigLoad, DocumentedExampleLoads) {
   ASSERT_TRUE(r.config) << r.error->str();
   EXPECT_EQ(r.config->component.domain, "rooms.localhost");
   EXPECT_EQ(r.config->http.listen_port, 8480);
-  // The example documents and enables the archive plugin, and only plugins salond has (it
-  // refuses a section naming a plugin it lacks).
-  ASSERT_EQ(r.config->plugins.size(), 1u);
+  // The example documents every plugin salond has, and only those (it refuses a section
+  // naming a plugin it lacks): archive and markers enabled, email documented but off (it
+  // needs an SMTP server and a link secret of the operator's).
+  ASSERT_EQ(r.config->plugins.size(), 3u);
   EXPECT_TRUE(r.config->plugins.at("archive").enabled);
+  EXPECT_TRUE(r.config->plugins.at("markers").enabled);
+  EXPECT_FALSE(r.config->plugins.at("email").enabled);
 }
 
 // Every key the schema accepts is documented in the example, set or commented out. The list is
