@@ -72,6 +72,16 @@ void write_config(const fs::path& file, const SalondConfig& c) {
       << "message_burst = 1000000.0\n"
       << "idle_unload_seconds = 86400\n";
   if (c.archive) out << "\n[plugins.archive]\nenabled = true\n";
+  // By default digests are due a day later: the run measures what queuing them costs the
+  // write path. --email-delay 0 with --email-smtp at a dead or stalling server measures what
+  // an SMTP outage costs the chat (it must cost nothing: the sender has its own thread).
+  if (c.email)
+    out << "\n[plugins.markers]\nenabled = true\n"
+        << "\n[plugins.email]\nenabled = true\nsmtp_url = " << toml_string(c.email_smtp) << "\n"
+        << "smtp_tls = \"none\"\nfrom_address = \"bench@localhost\"\n"
+        << "public_url = \"http://127.0.0.1\"\nlink_secret = \"salon-bench-link-secret\"\n"
+        << "delay_seconds = " << c.email_delay << "\nthrottle = [\"0s\"]\n"
+        << "connect_timeout_ms = 5000\nsend_timeout_ms = 10000\n";
   if (!out) throw std::runtime_error("cannot write " + file.string());
   out.close();
   fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);

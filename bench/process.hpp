@@ -21,6 +21,9 @@ struct SalondConfig {
   std::string api_token;
   std::string log_level = "warn";
   bool archive = false;  // [plugins.archive] enabled
+  bool email = false;    // [plugins.markers] and [plugins.email] enabled
+  std::string email_smtp = "smtp://127.0.0.1:9";
+  std::size_t email_delay = 86400;  // by default nothing is due during a run
 };
 
 // Writes the TOML salond reads (see deploy/salon.example.toml). Flood control is lifted and

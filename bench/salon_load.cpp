@@ -123,6 +123,11 @@ void usage() {
   --keep                     keep the work dir and the provisioned projects
   --archive                  enable the archive plugin: every message is committed to
                              PostgreSQL (group commit) before it is reflected
+  --email N                  also the email and markers plugins, with N more members per
+                             room who never join (every message is missed by them); with
+                             --archive: the email plugin's cost on the write path
+  --email-smtp URL           the email plugin's SMTP server (smtp://127.0.0.1:9, nothing)
+  --email-delay S            seconds until a digest is due (86400: never during a run)
 )";
 }
 
@@ -148,6 +153,18 @@ bool parse_args(int argc, char** argv, Options& o) {
       return false;
     }
     auto num = [&v] { return static_cast<std::size_t>(std::stoull(v)); };
+    if (a == "--email") {
+      o.email_offline = num();
+      continue;
+    }
+    if (a == "--email-smtp") {
+      o.email_smtp = v;
+      continue;
+    }
+    if (a == "--email-delay") {
+      o.email_delay = num();
+      continue;
+    }
     try {
       if (a == "--rooms")
         o.rooms = num();
@@ -262,8 +279,10 @@ int main(int argc, char** argv) {
   const std::string secret = random_hex(16), token = random_hex(16);
   ComponentServer server(io, opts.domain, secret);
   server.start();
-  SalondConfig cfg{opts.domain, server.port(), secret,         opts.pg,
-                   free_port(), token,         opts.log_level, opts.archive};
+  SalondConfig cfg{opts.domain,     server.port(),   secret,
+                   opts.pg,         free_port(),     token,
+                   opts.log_level,  opts.archive,    opts.email_offline > 0,
+                   opts.email_smtp, opts.email_delay};
   const fs::path cfg_path = fs::path(opts.workdir) / "salond.toml";
   write_config(cfg_path, cfg);
   rep.line("work dir {}; salond {} (component port {}, http {})", opts.workdir, opts.salond,

@@ -46,6 +46,11 @@ struct Options {
   std::string workdir;
   bool keep = false;
   bool archive = false;  // salond with [plugins.archive] (durable write path)
+  // > 0: the email plugin (and markers) too, and this many more members per room who never
+  // join and have an address: every message is missed by each of them (issue 13's cost).
+  std::size_t email_offline = 0;
+  std::string email_smtp = "smtp://127.0.0.1:9";  // --email-smtp
+  std::size_t email_delay = 86400;                // --email-delay: seconds until due
 };
 
 struct RoomInfo {

@@ -34,6 +34,10 @@ std::string project_json(const Bench& b, std::size_t r) {
     members += fmt::format(R"({{"jid":"{}","name":"{}","email":"{}@example.com","role":"{}"}})",
                            o.bare, o.nick, o.bare.substr(0, o.bare.find('@')), o.role);
   }
+  for (std::size_t k = 0; k < b.opts.email_offline; ++k)
+    members += fmt::format(
+        R"(,{{"jid":"away{0}-{1}-{2}@localhost","name":"Away {1}","email":"away{0}-{1}-{2}@example.com","role":"designer"}})",
+        r, k, b.world.run_id);
   return fmt::format(
       R"({{"name":"Bench room {}","description":"salon_load run {}","members":[{}]}})", r,
       b.world.run_id, members);
@@ -171,6 +175,7 @@ asio::awaitable<RequestPhase> affiliation_queries(Bench& b) {
   std::size_t members = 0;
   for (std::size_t k = 0; k < occ; ++k)
     members += b.world.occ[k].role != "staff";
+  members += b.opts.email_offline;  // designers who never join
   std::vector<std::size_t> room_of(b.opts.iq_queries);
   std::uint64_t x = 88172645463325252ull;  // xorshift: rooms in random order, reproducibly
   for (auto& r : room_of) {
