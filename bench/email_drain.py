@@ -56,7 +56,8 @@ def main() -> None:
     n, k = args.members, args.rooms_per_member
     rooms = n  # member i is in rooms i .. i+k-1 (mod n): k members per room
     mail_dir = Path(env["SALON_SMTP_DIR"])
-    before = {p.name for p in mail_dir.glob("*.eml")}
+    # The sink numbers its files: only the ones after those already there are read.
+    next_seq = len(list(mail_dir.glob("*.eml"))) + 1
     t_seed = time.time()
     sql = f"""
 BEGIN;
@@ -91,12 +92,10 @@ COMMIT;
     due = {f"drain-{run}-m{i}@example.com": t0 + args.lead + args.spread * i / n for i in range(n)}
     got: dict[str, float] = {}
     deadline = time.time() + args.timeout
-    seen: set[str] = set(before)
     while len(got) < n and time.time() < deadline:
-        for p in sorted(mail_dir.glob("*.eml")):
-            if p.name in seen:
-                continue
-            seen.add(p.name)
+        while (mail_dir / f"{next_seq:06d}.eml").exists():
+            p = mail_dir / f"{next_seq:06d}.eml"
+            next_seq += 1
             envelope = json.loads(p.with_suffix(".json").read_text())
             for rcpt in envelope["rcpt_tos"]:
                 if rcpt in due:

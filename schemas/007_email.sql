@@ -17,6 +17,8 @@ CREATE TABLE email_pending (
 );
 CREATE INDEX email_pending_due ON email_pending (due_at) WHERE claimed_by IS NULL;
 CREATE INDEX email_pending_claimed ON email_pending (claimed_by) WHERE claimed_by IS NOT NULL;
+-- A member's rows across rooms: the claim takes them together (one digest), the API lists them.
+CREATE INDEX email_pending_jid ON email_pending (jid);
 
 -- A member's choice; no row = the defaults (digest, the configured delay).
 CREATE TABLE email_prefs (

@@ -15,31 +15,38 @@
 namespace salon::email {
 namespace {
 
-constexpr const char* kDueMembers =
-    "SELECT DISTINCT jid FROM (SELECT jid FROM email_pending "
-    "WHERE due_at <= now() AND claimed_by IS NULL ORDER BY due_at LIMIT $1 "
-    "FOR UPDATE SKIP LOCKED) d";
+std::string due_members_sql() {
+  return "SELECT DISTINCT jid FROM (SELECT jid FROM email_pending "
+         "WHERE due_at <= now() AND claimed_by IS NULL AND " +
+         shard_filter("jid", 2, 3) + " ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED) d";
+}
 
+// What decides whether a due row still leads to an email. Scalar subqueries, not LEFT JOINs:
+// an 8-way join took ~7 ms to plan per claim (0.4 ms to run); this takes ~1.3.
 constexpr const char* kDueRooms =
     "SELECT e.room_id, e.jid, (extract(epoch FROM e.since) * 1000000)::bigint, r.jid_local, "
-    "  r.name, a.email, a.nick, a.affiliation, coalesce(p.mode, 'digest'), "
-    "  (extract(epoch FROM rs.read_at) * 1000000)::bigint, u.room_id IS NOT NULL, b.address, "
-    "  t.next_allowed_at > now(), t.next_allowed_at "
+    "  r.name, a.email, a.nick, a.affiliation, "
+    "  coalesce((SELECT p.mode FROM email_prefs p WHERE p.jid = e.jid), 'digest'), "
+    "  (SELECT (extract(epoch FROM rs.read_at) * 1000000)::bigint FROM read_state rs "
+    "   WHERE rs.room_id = e.room_id AND rs.jid = e.jid), "
+    "  EXISTS (SELECT 1 FROM email_mutes u WHERE u.room_id = e.room_id AND u.jid = e.jid), "
+    "  (SELECT b.address FROM email_bounces b WHERE b.jid = e.jid), "
+    "  (SELECT t.next_allowed_at > now() FROM email_throttle t "
+    "   WHERE t.room_id = e.room_id AND t.jid = e.jid), "
+    "  (SELECT t.next_allowed_at FROM email_throttle t "
+    "   WHERE t.room_id = e.room_id AND t.jid = e.jid) "
     "FROM email_pending e JOIN rooms r ON r.id = e.room_id "
     "LEFT JOIN affiliations a ON a.room_id = e.room_id AND a.jid = e.jid "
-    "LEFT JOIN email_prefs p ON p.jid = e.jid "
-    "LEFT JOIN read_state rs ON rs.room_id = e.room_id AND rs.jid = e.jid "
-    "LEFT JOIN email_mutes u ON u.room_id = e.room_id AND u.jid = e.jid "
-    "LEFT JOIN email_bounces b ON b.jid = e.jid "
-    "LEFT JOIN email_throttle t ON t.room_id = e.room_id AND t.jid = e.jid "
     "WHERE e.jid = ANY($1::text[]) AND e.due_at <= now() AND e.claimed_by IS NULL "
     "ORDER BY e.jid, e.since "
     "FOR UPDATE OF e SKIP LOCKED";
 
+// The room's newest archived message (any sender) comes along: what the digest covers.
 // Corrections and retractions are not news of their own (a correction shows up where the
 // corrected message would have); chat states, markers and receipts are not archived at all.
 constexpr const char* kNews =
-    "SELECT nick, body, (extract(epoch FROM ts) * 1000000)::bigint, count(*) OVER () "
+    "SELECT nick, body, (extract(epoch FROM ts) * 1000000)::bigint, count(*) OVER (), "
+    "(SELECT (extract(epoch FROM max(ts)) * 1000000)::bigint FROM archive WHERE room_id = $1) "
     "FROM archive WHERE room_id = $1 AND ts >= $2::timestamptz "
     "AND ts > coalesce(NULLIF($3, '')::timestamptz, '-infinity') AND sender_jid <> $4 "
     "AND kind = 'message' AND body IS NOT NULL AND NOT tombstone "
@@ -187,28 +194,41 @@ void claim_member(pqxx::dbtransaction& tx, const ClaimContext& ctx, std::vector<
 
 }  // namespace
 
+std::string shard_filter(std::string_view jid_column, int k_param, int n_param) {
+  return fmt::format("(hashtext({}) & 2147483647) % ${} = ${}", jid_column, n_param, k_param);
+}
+
 RoomNews room_news(pqxx::dbtransaction& tx, std::int64_t room_id, const std::string& jid,
                    std::int64_t since_us, std::optional<std::int64_t> read_us, std::size_t limit) {
   RoomNews news;
   const auto rows = tx.exec_params(kNews, room_id, format_stamp(since_us),
                                    read_us ? format_stamp(*read_us) : std::string(), jid,
                                    static_cast<std::int64_t>(limit));
+  news.through_us = since_us;
   for (const auto& r : rows) {
     news.messages.push_back(
         DigestMessage{r[0].as<std::string>(), r[2].as<std::int64_t>(), r[1].as<std::string>()});
     news.total = r[3].as<std::size_t>();
+    news.through_us = r[4].as<std::int64_t>();
   }
-  const auto newest = tx.exec_params1(kNewest, room_id);
-  news.through_us = newest[0].is_null() ? since_us : newest[0].as<std::int64_t>();
+  if (rows.empty()) {
+    const auto newest = tx.exec_params1(kNewest, room_id);
+    if (!newest[0].is_null()) news.through_us = newest[0].as<std::int64_t>();
+  }
   return news;
 }
 
 ClaimResult claim_due(pqxx::connection_base& conn, const ClaimContext& ctx) {
   ClaimResult out;
   pqxx::work tx(conn, "email-claim");
+  // No fsync of its own: the 'sending' UPDATE before the message's last byte is synchronous
+  // and flushes the WAL up to itself, claim included. A claim lost with PostgreSQL leaves its
+  // rows unclaimed, to be claimed again: nothing was sent.
+  tx.exec0("SET LOCAL synchronous_commit = off");
   std::vector<std::string> members;
   for (const auto& r :
-       tx.exec_params(kDueMembers, static_cast<std::int64_t>(ctx.settings.claim_batch)))
+       tx.exec_params(due_members_sql(), static_cast<std::int64_t>(ctx.settings.claim_batch),
+                      ctx.shard, ctx.shards))
     members.push_back(r[0].as<std::string>());
   if (members.empty()) return out;
   db::ArrayText jids;

@@ -39,7 +39,14 @@ struct ClaimContext {
   const Settings& settings;
   const Templates& templates;
   std::string domain;  // the component domain, for Message-IDs
+  // This sender's share of the members: shard_of(jid) == shard (of `shards`).
+  std::int64_t shard = 0;
+  std::int64_t shards = 1;
 };
+
+// SQL for "the member belongs to sender $k of $n" (PostgreSQL's hashtext, stable across
+// restarts), with $k and $n at the given parameter numbers.
+std::string shard_filter(std::string_view jid_column, int k_param, int n_param);
 
 ClaimResult claim_due(pqxx::connection_base& conn, const ClaimContext& ctx);
 

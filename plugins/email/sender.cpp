@@ -9,14 +9,18 @@
 #include "core/metrics.hpp"
 #include "core/stamp.hpp"
 #include "db/database.hpp"
+#include "db/pg_array.hpp"
 #include "schedule.hpp"
 
 namespace salon::email {
 namespace {
 
-constexpr const char* kReady =
-    "SELECT id FROM email_outbox WHERE state = 'claimed' "
-    "OR (state = 'retry' AND next_attempt_at <= now()) ORDER BY id LIMIT 50";
+std::string ready_sql() {
+  return "SELECT id FROM email_outbox WHERE (state = 'claimed' "
+         "OR (state = 'retry' AND next_attempt_at <= now())) AND " +
+         shard_filter("jid", 1, 2) + " ORDER BY id LIMIT 50";
+}
+const std::string kReady = ready_sql();
 
 // What the outbox row's rooms were, up to which message: the loop's re-arm needs them.
 constexpr const char* kFinishRows =
@@ -61,12 +65,38 @@ Sender::Sender(Deps deps, Settings settings, std::shared_ptr<const Templates> te
   smtp_up_.set(1);
 }
 
+struct Sender::Worker {
+  std::size_t index = 0;
+  std::unique_ptr<db::OwnConnection> conn;
+  std::unique_ptr<SmtpClient> client;
+  std::uint64_t client_generation = 0;  // the settings it was made with
+  std::thread thread;
+
+  pqxx::connection_base& db() {
+    pqxx::connection_base* c = conn->get();
+    if (!c) throw std::runtime_error("PostgreSQL is not reachable");
+    return *c;
+  }
+};
+
 Sender::~Sender() {
   stop();
 }
 
 void Sender::start() {
-  thread_ = std::thread([this] { run(); });
+  std::size_t n = 0;
+  {
+    std::lock_guard lock(mu_);
+    n = settings_.senders;
+  }
+  for (std::size_t k = 0; k < n; ++k) {
+    auto w = std::make_unique<Worker>();
+    w->index = k;
+    w->conn = deps_.database.own_connection("email-" + std::to_string(k));
+    workers_.push_back(std::move(w));
+  }
+  for (auto& w : workers_)
+    w->thread = std::thread([this, p = w.get()] { run(*p); });
 }
 
 void Sender::stop() {
@@ -75,22 +105,31 @@ void Sender::stop() {
     stop_ = true;
   }
   cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  for (auto& w : workers_)
+    if (w->thread.joinable()) w->thread.join();
+  workers_.clear();  // their connections go before the database
+}
+
+bool Sender::stopping() const {
+  std::lock_guard lock(mu_);
+  return stop_;
 }
 
 void Sender::wake() {
   {
     std::lock_guard lock(mu_);
-    woken_ = true;
+    ++wakes_;
   }
   cv_.notify_all();
 }
 
 void Sender::update(Settings settings, std::shared_ptr<const Templates> templates) {
   std::lock_guard lock(mu_);
+  const std::size_t n = settings_.senders;
   settings_ = std::move(settings);
+  settings_.senders = n;  // the threads stay as they are until a restart
   templates_ = std::move(templates);
-  new_client_ = true;  // the next send uses the new SMTP settings
+  ++settings_generation_;  // each sender makes a new SMTP client for its next send
 }
 
 Sender::SmtpState Sender::smtp_state() const {
@@ -98,40 +137,35 @@ Sender::SmtpState Sender::smtp_state() const {
   return smtp_;
 }
 
-pqxx::connection_base* Sender::connection() {
-  if (!conn_) conn_ = deps_.database.own_connection("email");
-  return conn_->get();
-}
-
-void Sender::run() {
+void Sender::run(Worker& w) {
+  std::uint64_t seen_wakes = 0;
   while (true) {
     std::chrono::milliseconds interval;
     {
       std::unique_lock lock(mu_);
       if (stop_) break;
       interval = settings_.poll_interval;
+      seen_wakes = wakes_;
     }
     try {
-      cycle();
+      cycle(w);
     } catch (const pqxx::broken_connection& e) {
-      log::warn("email", "sender: PostgreSQL connection lost: {}", e.what());
-      if (conn_) conn_->drop();
+      log::warn("email", "sender {}: PostgreSQL connection lost: {}", w.index, e.what());
+      w.conn->drop();
       errors_.inc();
     } catch (const std::exception& e) {
-      log::error("email", "sender: {}", e.what());
+      log::error("email", "sender {}: {}", w.index, e.what());
       errors_.inc();
     }
     std::unique_lock lock(mu_);
-    cv_.wait_for(lock, interval, [this] { return stop_ || woken_; });
-    woken_ = false;
+    cv_.wait_for(lock, interval, [this, seen_wakes] { return stop_ || wakes_ != seen_wakes; });
   }
-  conn_.reset();
-  client_.reset();
+  w.client.reset();
 }
 
-void Sender::cycle() {
-  if (!connection()) return;  // PostgreSQL away: try again next cycle
-  if (!recovered_) recover();
+void Sender::cycle(Worker& w) {
+  if (!w.conn->get()) return;  // PostgreSQL away: try again next cycle
+  if (w.index == 0 && !recovered_) recover(w);
   Settings settings;
   std::shared_ptr<const Templates> templates;
   {
@@ -140,27 +174,26 @@ void Sender::cycle() {
     templates = templates_;
   }
   // Claim until nothing is due (a batch of members per transaction), sending as we go.
-  for (int round = 0; round < 100; ++round) {
-    ClaimResult r = claim_due(*connection(), ClaimContext{settings, *templates, deps_.domain});
+  const ClaimContext ctx{settings, *templates, deps_.domain, static_cast<std::int64_t>(w.index),
+                         static_cast<std::int64_t>(settings.senders)};
+  for (int round = 0; round < 1000 && !stopping(); ++round) {
+    ClaimResult r = claim_due(w.db(), ctx);
     for (const auto& [reason, n] : r.cancelled)
       metrics_
           .counter("salon_email_cancelled_total", "Pending notifications dropped, by reason",
                    {{"reason", reason}})
           .inc(n);
     if (!r.handled.empty()) deps_.handled(std::move(r.handled));
-    const std::size_t sent = send_ready();
+    const std::size_t sent = send_ready(w);
     if (r.members == 0 && sent == 0) break;
-    {
-      std::lock_guard lock(mu_);
-      if (stop_) return;
-    }
   }
-  gauges();
+  if (w.index == 0) gauges(w);
 }
 
 // A restart after 'sending' was recorded: the server may have the message. Never resent.
-void Sender::recover() {
-  pqxx::work tx(*connection(), "email-recover");
+// (Sender 0 does it before its first claim; the others never touch 'sending' rows.)
+void Sender::recover(Worker& w) {
+  pqxx::work tx(w.db(), "email-recover");
   const auto rows = tx.exec(
       "UPDATE email_outbox SET state = 'in_doubt', finished_at = now(), attempts = attempts + 1, "
       "last_error = 'salond stopped after the end of DATA, before the reply was recorded' "
@@ -179,79 +212,85 @@ void Sender::recover() {
   if (!handled.empty()) deps_.handled(std::move(handled));
 }
 
-std::size_t Sender::send_ready() {
+// This sender's members' digests that are ready: claimed (now, or by an earlier process) or
+// due for a retry.
+std::size_t Sender::send_ready(Worker& w) {
   std::vector<std::int64_t> ids;
+  std::int64_t n = 0;
   {
-    pqxx::read_transaction tx(*connection(), "email-ready");
-    for (const auto& r : tx.exec(kReady))
+    std::lock_guard lock(mu_);
+    n = static_cast<std::int64_t>(settings_.senders);
+  }
+  {
+    pqxx::read_transaction tx(w.db(), "email-ready");
+    for (const auto& r : tx.exec_params(kReady, static_cast<std::int64_t>(w.index), n))
       ids.push_back(r[0].as<std::int64_t>());
   }
-  std::size_t handled = 0;
+  std::size_t attempted = 0;
   for (const auto id : ids) {
-    {
-      std::lock_guard lock(mu_);
-      if (stop_) break;
-    }
-    handled += send(id) ? 1 : 0;
+    if (stopping()) break;
+    attempted += send(w, id) ? 1 : 0;
   }
-  return handled;
+  return attempted;
 }
 
 // Just before the SMTP transaction: a member who read or joined since the claim flagged the
 // row (pending.cpp, cancel); the digest is then superseded and the rest of its rooms go back
 // to be claimed anew with what is news now. False: nothing to send.
-bool Sender::precheck(std::int64_t id, std::string& address, std::string& raw) {
-  pqxx::work tx(*connection(), "email-precheck");
-  const auto o =
-      tx.exec_params("SELECT address, raw, state FROM email_outbox WHERE id = $1 FOR UPDATE", id);
-  if (o.empty()) return false;
-  const std::string state = o[0][2].as<std::string>();
-  if (state != "claimed" && state != "retry") return false;
-  std::size_t rows = 0, cancelled = 0;
-  for (const auto& r :
-       tx.exec_params("SELECT cancelled FROM email_pending WHERE claimed_by = $1 FOR UPDATE", id)) {
-    ++rows;
-    cancelled += r[0].as<bool>() ? 1 : 0;
-  }
-  if (rows == 0 || cancelled > 0) {
-    tx.exec_params0("DELETE FROM email_pending WHERE claimed_by = $1 AND cancelled", id);
-    tx.exec_params0(
-        "UPDATE email_pending SET claimed_by = NULL, due_at = now() "
-        "WHERE claimed_by = $1",
+bool Sender::precheck(Worker& w, std::int64_t id, std::string& address, std::string& raw) {
+  std::int64_t rows = 0, cancelled = 0;
+  {
+    // Read only (no WAL, no fsync): only this sender sends this member's digests.
+    pqxx::read_transaction tx(w.db(), "email-precheck");
+    const auto o = tx.exec_params(
+        "SELECT o.address, o.raw, o.state, "
+        "(SELECT count(*) FROM email_pending WHERE claimed_by = o.id), "
+        "(SELECT count(*) FROM email_pending WHERE claimed_by = o.id AND cancelled) "
+        "FROM email_outbox o WHERE o.id = $1",
         id);
-    tx.exec_params0(
-        "UPDATE email_outbox SET state = 'cancelled', finished_at = now(), "
-        "last_error = 'superseded: read or joined before it was sent' WHERE id = $1",
-        id);
-    tx.commit();
-    if (cancelled > 0)
-      metrics_
-          .counter("salon_email_cancelled_total", "Pending notifications dropped, by reason",
-                   {{"reason", "read_before_send"}})
-          .inc(cancelled);
-    return false;
+    if (o.empty()) return false;
+    const std::string state = o[0][2].as<std::string>();
+    if (state != "claimed" && state != "retry") return false;
+    rows = o[0][3].as<std::int64_t>();
+    cancelled = o[0][4].as<std::int64_t>();
+    address = o[0][0].as<std::string>();
+    raw = o[0][1].as<std::string>();
   }
-  address = o[0][0].as<std::string>();
-  raw = o[0][1].as<std::string>();
+  if (rows > 0 && cancelled == 0) return true;
+  pqxx::work tx(w.db(), "email-superseded");
+  tx.exec_params0("DELETE FROM email_pending WHERE claimed_by = $1 AND cancelled", id);
+  tx.exec_params0(
+      "UPDATE email_pending SET claimed_by = NULL, due_at = now() WHERE claimed_by = $1", id);
+  tx.exec_params0(
+      "UPDATE email_outbox SET state = 'cancelled', finished_at = now(), "
+      "last_error = 'superseded: read or joined before it was sent' WHERE id = $1",
+      id);
   tx.commit();
-  return true;
+  if (cancelled > 0)
+    metrics_
+        .counter("salon_email_cancelled_total", "Pending notifications dropped, by reason",
+                 {{"reason", "read_before_send"}})
+        .inc(static_cast<std::uint64_t>(cancelled));
+  return false;
 }
 
-bool Sender::send(std::int64_t id) {
+bool Sender::send(Worker& w, std::int64_t id) {
   {
     // After a failure to reach the server, new digests wait (they stay 'claimed') instead of
     // each waiting out a connect timeout; the first one after the pause is the probe.
     std::lock_guard lock(mu_);
     if (std::chrono::steady_clock::now() < paused_until_) return false;
-    if (new_client_ || !client_) client_ = std::make_unique<SmtpClient>(settings_);
-    new_client_ = false;
+    if (!w.client || w.client_generation != settings_generation_) {
+      w.client = std::make_unique<SmtpClient>(settings_);
+      w.client_generation = settings_generation_;
+    }
   }
   std::string address, raw;
-  if (!precheck(id, address, raw)) return true;
+  if (!precheck(w, id, address, raw)) return true;
   const auto t0 = std::chrono::steady_clock::now();
-  const SmtpOutcome o = client_->send(address, raw, [this, id] {
+  const SmtpOutcome o = w.client->send(address, raw, [&w, id] {
     try {
-      pqxx::work tx(*connection(), "email-sending");
+      pqxx::work tx(w.db(), "email-sending");
       tx.exec_params0("UPDATE email_outbox SET state = 'sending' WHERE id = $1", id);
       tx.commit();
       return true;
@@ -268,10 +307,10 @@ bool Sender::send(std::int64_t id) {
   // while PostgreSQL is away (a restart meanwhile finds it 'sending': in doubt, not resent).
   for (int attempt = 0;; ++attempt) {
     try {
-      record(id, o);
+      record(w, id, o);
       return true;
     } catch (const std::exception& e) {
-      if (conn_) conn_->drop();
+      w.conn->drop();
       log::warn("email", "digest {}: recording '{}' failed (attempt {}): {}", id, to_string(o.kind),
                 attempt + 1, e.what());
       std::unique_lock lock(mu_);
@@ -291,44 +330,53 @@ void Sender::set_smtp(const SmtpOutcome& o) {
   smtp_up_.set(smtp_.up ? 1 : 0);
 }
 
-void Sender::record(std::int64_t id, const SmtpOutcome& o) {
+void Sender::record(Worker& w, std::int64_t id, const SmtpOutcome& o) {
   Settings s;
   {
     std::lock_guard lock(mu_);
     s = settings_;
   }
-  if (!connection()) throw std::runtime_error("PostgreSQL is not reachable");
-  pqxx::work tx(*connection(), "email-record");
+  pqxx::work tx(w.db(), "email-record");
   tx.exec_params0("UPDATE email_outbox SET attempts = attempts + 1 WHERE id = $1", id);
   std::vector<Handled> handled;
   const std::string reply = o.reply.substr(0, 1000);
   switch (o.kind) {
     case SmtpOutcome::Kind::sent: {
+      // Without an fsync of its own: if PostgreSQL loses it in a crash, the digest is found
+      // 'sending' (that UPDATE was synchronous) and becomes in_doubt, never sent twice.
+      tx.exec0("SET LOCAL synchronous_commit = off");
       tx.exec_params0(
           "UPDATE email_outbox SET state = 'sent', finished_at = now(), "
           "last_error = NULL WHERE id = $1",
           id);
-      // The throttle of every room the digest covered.
-      const auto now_us =
-          tx.exec1("SELECT (extract(epoch FROM now()) * 1000000)::bigint")[0].as<std::int64_t>();
+      // The throttle of every room the digest covered, in one statement.
       const auto rooms = tx.exec_params(
           "SELECT o.room_id, x.jid, (extract(epoch FROM t.last_sent_at) * 1000000)::bigint, "
-          "t.streak FROM email_outbox_rooms o JOIN email_outbox x ON x.id = o.outbox_id "
+          "t.streak, (extract(epoch FROM now()) * 1000000)::bigint "
+          "FROM email_outbox_rooms o JOIN email_outbox x ON x.id = o.outbox_id "
           "LEFT JOIN email_throttle t ON t.room_id = o.room_id AND t.jid = x.jid "
           "WHERE o.outbox_id = $1",
           id);
+      db::ArrayText room_ids, streaks, nexts;
+      std::string jid;
       for (const auto& r : rooms) {
         std::optional<ThrottleState> prev;
         if (!r[2].is_null()) prev = ThrottleState{r[2].as<std::int64_t>(), r[3].as<int>()};
-        const ThrottleNext next = after_email(prev, now_us, s.throttle, s.throttle_reset);
+        const ThrottleNext next =
+            after_email(prev, r[4].as<std::int64_t>(), s.throttle, s.throttle_reset);
+        jid = r[1].as<std::string>();
+        room_ids.add(r[0].as<std::int64_t>());
+        streaks.add(static_cast<std::int64_t>(next.streak));
+        nexts.add(format_stamp(next.next_allowed_us));
+      }
+      if (!rooms.empty())
         tx.exec_params0(
             "INSERT INTO email_throttle (room_id, jid, last_sent_at, streak, next_allowed_at) "
-            "VALUES ($1, $2, now(), $3, $4::timestamptz) ON CONFLICT (room_id, jid) DO UPDATE "
+            "SELECT r, $1, now(), s, n FROM unnest($2::bigint[], $3::int[], $4::timestamptz[]) "
+            "AS u(r, s, n) ON CONFLICT (room_id, jid) DO UPDATE "
             "SET last_sent_at = now(), streak = excluded.streak, "
             "next_allowed_at = excluded.next_allowed_at",
-            r[0].as<std::int64_t>(), r[1].as<std::string>(), next.streak,
-            format_stamp(next.next_allowed_us));
-      }
+            jid, room_ids.done(), streaks.done(), nexts.done());
       finish(tx, id, handled);
       sent_.inc();
       break;
@@ -396,8 +444,8 @@ void Sender::finish(pqxx::dbtransaction& tx, std::int64_t id, std::vector<Handle
                        r[2].is_null() ? 0 : r[2].as<std::int64_t>()});
 }
 
-void Sender::gauges() {
-  pqxx::read_transaction tx(*connection(), "email-gauges");
+void Sender::gauges(Worker& w) {
+  pqxx::read_transaction tx(w.db(), "email-gauges");
   const auto r = tx.exec1(
       "SELECT (SELECT count(*) FROM email_pending) + "
       "  (SELECT count(*) FROM email_outbox WHERE state IN ('claimed', 'sending', 'retry')), "

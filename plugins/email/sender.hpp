@@ -45,7 +45,7 @@ public:
     db::Database& database;
     Metrics& metrics;
     std::string domain;
-    // Sender thread: rows that are gone; the plugin hands them to the loop.
+    // A sender thread: rows that are gone; the plugin hands them to the loop.
     std::function<void(std::vector<Handled>)> handled;
   };
   Sender(Deps deps, Settings settings, std::shared_ptr<const Templates> templates);
@@ -54,8 +54,9 @@ public:
   Sender& operator=(const Sender&) = delete;
 
   void start();
-  void stop();  // joins the thread (an SMTP transfer in progress ends by its timeouts)
+  void stop();  // joins the threads (an SMTP transfer in progress ends by its timeouts)
   void wake();  // look for due digests now
+  // New settings and templates for the next cycle; the number of senders needs a restart.
   void update(Settings settings, std::shared_ptr<const Templates> templates);
 
   struct SmtpState {
@@ -65,33 +66,36 @@ public:
   };
   [[nodiscard]] SmtpState smtp_state() const;
 
+  // One sender thread: its own PostgreSQL connection and SMTP connection, and its share of
+  // the members (hash of the JID modulo the number of senders), so that two threads never
+  // claim or send the same member's digests.
+  struct Worker;
+
 private:
-  void run();
-  void cycle();
-  void recover();
-  std::size_t send_ready();
-  bool send(std::int64_t id);  // false: not attempted (sending is paused)
-  bool precheck(std::int64_t id, std::string& address, std::string& raw);
-  void record(std::int64_t id, const SmtpOutcome& o);
+  void run(Worker& w);
+  void cycle(Worker& w);
+  void recover(Worker& w);
+  std::size_t send_ready(Worker& w);
+  bool send(Worker& w, std::int64_t id);  // false: not attempted (sending is paused)
+  bool precheck(Worker& w, std::int64_t id, std::string& address, std::string& raw);
+  void record(Worker& w, std::int64_t id, const SmtpOutcome& o);
   void finish(pqxx::dbtransaction& tx, std::int64_t id, std::vector<Handled>& handled);
-  void gauges();
+  void gauges(Worker& w);
   void set_smtp(const SmtpOutcome& o);
-  pqxx::connection_base* connection();
+  [[nodiscard]] bool stopping() const;
 
   Deps deps_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
-  bool woken_ = false;
+  std::uint64_t wakes_ = 0;                               // guarded by mu_
   Settings settings_;                                     // guarded by mu_
   std::shared_ptr<const Templates> templates_;            // guarded by mu_
   SmtpState smtp_;                                        // guarded by mu_
-  bool new_client_ = false;                               // guarded by mu_: settings changed
+  std::uint64_t settings_generation_ = 0;                 // guarded by mu_
   std::chrono::steady_clock::time_point paused_until_{};  // guarded by mu_
-  std::unique_ptr<db::OwnConnection> conn_;               // sender thread
-  std::unique_ptr<SmtpClient> client_;                    // sender thread
-  std::thread thread_;
-  bool recovered_ = false;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  bool recovered_ = false;  // sender 0 only
 
   Counter& sent_;
   Counter& failed_temporary_;

@@ -206,6 +206,7 @@ std::variant<Settings, std::string> read_settings(const config::PluginSection& s
       {"give_up_after_seconds", seconds(s.give_up_after, 60, 30 * 86400)},
       {"poll_interval_ms", millis(s.poll_interval, 10, 60000)},
       {"claim_batch", count(s.claim_batch, 1, 10000)},
+      {"senders", count(s.senders, 1, 64)},
   };
   for (const auto& [key, setting] : section.settings) {
     if (key.starts_with("smtp_password") || key.starts_with("link_secret")) continue;

@@ -61,7 +61,10 @@ struct Settings {
   std::chrono::seconds retry_max{std::chrono::hours(1)};
   std::chrono::seconds give_up_after{std::chrono::hours(48)};
   std::chrono::milliseconds poll_interval{1000};
-  std::size_t claim_batch = 100;  // members claimed per transaction
+  std::size_t claim_batch = 20;  // members claimed per transaction
+  // Sender threads, each with its own SMTP and PostgreSQL connection and its share of the
+  // members (changing it needs a restart).
+  std::size_t senders = 4;
 };
 
 // The settings, or an error naming the key and its line. Relative *_file paths and

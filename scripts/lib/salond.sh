@@ -63,6 +63,7 @@ throttle_reset = "30s"
 retry_initial_seconds = 1
 retry_max_seconds = 2
 poll_interval_ms = 200
+senders = 4
 connect_timeout_ms = 2000
 send_timeout_ms = 15000
 EOF

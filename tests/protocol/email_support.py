@@ -32,18 +32,25 @@ class Mail:
 
 
 class Mailbox:
+    """The sink's directory. Files are numbered in arrival order (NNNNNN.eml); each is read and
+    parsed once per session, whatever else other tests (or earlier runs) left there."""
+
+    _cache: dict[Path, list[Mail]] = {}
+
     def __init__(self, stack: dict[str, str]) -> None:
         self.dir = Path(stack["SALON_SMTP_DIR"])
         self.control_path = Path(stack["SALON_SMTP_CONTROL"])
+        self.mails = Mailbox._cache.setdefault(self.dir, [])
 
     def all(self) -> list[Mail]:
-        out = []
-        for eml in sorted(self.dir.glob("*.eml")):
+        while True:
+            eml = self.dir / f"{len(self.mails) + 1:06d}.eml"
+            if not eml.exists():
+                return self.mails
             raw = eml.read_bytes()
             env = json.loads(eml.with_suffix(".json").read_text())
             msg = email.message_from_bytes(raw, policy=email.policy.default)
-            out.append(Mail(eml, env, msg, raw))  # type: ignore[arg-type]
-        return out
+            self.mails.append(Mail(eml, env, msg, raw))  # type: ignore[arg-type]
 
     def to(self, address: str) -> list[Mail]:
         return [m for m in self.all() if address in m.to]
@@ -97,6 +104,17 @@ def wait_state(http: Any, jid: str, pred: Any, timeout: float = 20.0, what: str 
         if time.monotonic() >= deadline:
             raise AssertionError(f"email state of {jid} never became {what}: {st}")
         time.sleep(0.1)
+
+
+FINAL = {"sent", "failed", "in_doubt", "cancelled"}
+
+
+def settled(http: Any, jid: str, timeout: float = 30.0) -> dict[str, Any]:
+    """Waits until nothing can send the member another email: no pending notification and
+    every digest in a final state. From then on the mailbox cannot change for them, so a
+    test checks "exactly one" or "none" at once instead of sleeping."""
+    return wait_state(http, jid, lambda s: not s["pending"]
+                      and all(d["state"] in FINAL for d in s["recent"]), timeout, "settled")
 
 
 def screenshot_html(html: str, out: Path, chromium: str = "/usr/bin/chromium") -> Optional[Path]:
