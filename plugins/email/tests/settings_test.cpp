@@ -142,8 +142,7 @@ TEST(EmailSettings, TheDocumentedExampleIsValid) {
        {"smtp_url", "smtp_tls", "connect_timeout_ms", "send_timeout_ms", "from_address",
         "from_name", "delay_seconds", "throttle", "throttle_reset", "max_messages_per_room",
         "max_excerpt_chars", "project_url", "public_url", "retry_initial_seconds",
-        "retry_max_seconds", "give_up_after_seconds", "poll_interval_ms", "claim_batch",
-                          "senders"})
+        "retry_max_seconds", "give_up_after_seconds", "poll_interval_ms", "claim_batch", "senders"})
     EXPECT_TRUE(section.settings.count(key)) << key << " is not documented";
 }
 
