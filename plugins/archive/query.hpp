@@ -33,6 +33,7 @@ struct MamQuery {
   [[nodiscard]] bool backward() const { return rsm_before.has_value(); }
   // Every stanza-id that must exist in the room (item-not-found otherwise).
   [[nodiscard]] std::vector<std::string> referenced_ids() const;
+  friend bool operator==(const MamQuery&, const MamQuery&) = default;
 };
 
 struct QueryError {
