@@ -2,8 +2,10 @@
 #include "query.hpp"
 
 #include <charconv>
+#include <limits>
 
 #include "classify.hpp"
+#include "core/jid.hpp"
 #include "core/stamp.hpp"
 
 namespace salon::archive {
@@ -22,6 +24,28 @@ std::vector<std::string> values(const Element& field) {
   for (const Element* v : field.children_named("value"))
     out.push_back(v->text());
   return out;
+}
+
+// `with` (XEP-0313 §4.1.1) in a room's archive: an occupant JID (room@service/nick) filters by
+// nick, a user's JID by the sender's real bare JID, and a bare word is a nick. JIDs are
+// compared prepared, as the archive stores them: Alice@Example.COM is alice@example.com.
+std::optional<std::string> apply_with(MamQuery& q, std::string_view v, std::string_view room) {
+  if (const auto jid = Jid::parse(v)) {
+    if (jid->bare_str() == room && !jid->is_bare()) {
+      q.with_nick = jid->resource();
+      return std::nullopt;
+    }
+    if (!jid->local().empty()) {
+      q.with_jid = jid->bare_str();
+      return std::nullopt;
+    }
+  }
+  if (v.find('@') != std::string_view::npos)
+    return "field 'with' is not a valid JID: '" + std::string(v) + "'";
+  auto nick = Jid::resourceprep(v);
+  if (!nick) return "field 'with' is not a valid nick: '" + std::string(v) + "'";
+  q.with_nick = std::move(*nick);
+  return std::nullopt;
 }
 
 // One form field into `q`; an error text when it is unknown or malformed.
@@ -47,13 +71,7 @@ std::optional<std::string> apply_field(MamQuery& q, const Element& f, std::strin
     (var == "start" ? q.start_us : q.end_us) = t;
   } else if (var == "with") {
     if (v.empty()) return "field 'with' is empty";
-    const auto slash = v.find('/');
-    if (slash != std::string::npos && std::string_view(v).substr(0, slash) == room)
-      q.with_nick = v.substr(slash + 1);
-    else if (v.find('@') != std::string::npos)
-      q.with_jid = v.substr(0, slash);  // a real JID: compared as bare
-    else
-      q.with_nick = v;
+    return apply_with(q, v, room);
   } else if (var == "after-id" || var == "before-id") {
     if (v.empty()) return "field '" + std::string(var) + "' is empty";
     (var == "after-id" ? q.after_id : q.before_id) = v;
@@ -78,6 +96,9 @@ std::optional<std::string> apply_rsm(MamQuery& q, const Element& set) {
   if (const Element* index = set.child("index")) {
     q.index = parse_count(index->text());
     if (!q.index) return "RSM <index/> is not a non-negative integer: '" + index->text() + "'";
+    // It becomes the statement's OFFSET, a bigint.
+    if (*q.index > static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max()))
+      return "RSM <index/> is out of range: '" + index->text() + "'";
   }
   if (q.rsm_after && q.rsm_before) return "RSM <after/> and <before/> together";
   if (q.index && (q.rsm_after || q.rsm_before)) return "RSM <index/> with <after/> or <before/>";

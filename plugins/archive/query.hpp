@@ -17,8 +17,8 @@ struct MamQuery {
   std::string query_id;
   // Form fields.
   std::optional<std::int64_t> start_us, end_us;
-  std::optional<std::string> with_jid;   // real bare JID of the sender
-  std::optional<std::string> with_nick;  // a nick (given as room@service/nick or bare nick)
+  std::optional<std::string> with_jid;   // real bare JID of the sender, prepared
+  std::optional<std::string> with_nick;  // resourceprep'd (given as room@service/nick or bare)
   std::optional<std::string> after_id, before_id;
   std::vector<std::string> ids;
   std::optional<std::string> fulltext;
@@ -33,6 +33,7 @@ struct MamQuery {
   [[nodiscard]] bool backward() const { return rsm_before.has_value(); }
   // Every stanza-id that must exist in the room (item-not-found otherwise).
   [[nodiscard]] std::vector<std::string> referenced_ids() const;
+  friend bool operator==(const MamQuery&, const MamQuery&) = default;
 };
 
 struct QueryError {

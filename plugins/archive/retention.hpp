@@ -15,19 +15,13 @@
 #include <string_view>
 
 #include "plugin/plugin.hpp"
+#include "retention_body.hpp"
 
 namespace salon {
 class Counter;
 }
 
 namespace salon::archive {
-
-// Pure: the "days" of a PUT body: a positive integer, or null (forever). nullopt when the
-// body is not {"days": N|null}.
-struct DaysBody {
-  std::optional<std::int64_t> days;  // empty = forever
-};
-std::optional<DaysBody> parse_days_body(std::string_view body);
 
 class Retention {
 public:

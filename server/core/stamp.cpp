@@ -95,6 +95,11 @@ std::optional<std::int64_t> parse_stamp(std::string_view s) {
   if (p != s.size()) return std::nullopt;
   const std::int64_t secs =
       days_from_civil(year, mon, day) * 86400 + hh * 3600 + mm * 60 + ss - offset_s;
+  // Years 0001-9999 in UTC only: what format_stamp writes with four digits and PostgreSQL
+  // reads (it has no year 0). An offset must not carry 0000-01-01T00:30:00+01:00 out of them.
+  static const std::int64_t first = days_from_civil(1, 1, 1) * 86400;
+  static const std::int64_t end = days_from_civil(10000, 1, 1) * 86400;
+  if (secs < first || secs >= end) return std::nullopt;
   return secs * 1000000 + micros;
 }
 

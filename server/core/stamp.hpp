@@ -11,8 +11,9 @@
 
 namespace salon {
 
-// CCYY-MM-DDThh:mm:ss[.s+](Z|(+|-)hh:mm); nullopt when malformed or out of range. Fractions
-// beyond microseconds are truncated.
+// CCYY-MM-DDThh:mm:ss[.s+](Z|(+|-)hh:mm); nullopt when malformed or out of range (a field,
+// or the instant outside the years 0001-9999 UTC). Fractions beyond microseconds are
+// truncated.
 std::optional<std::int64_t> parse_stamp(std::string_view text);
 // 2026-11-28T12:00:00.123456Z (always six fraction digits: PostgreSQL parses it exactly, and
 // clients sort stamps of the same second correctly).

@@ -65,6 +65,54 @@ bool unsafe_field(std::string_view s) {
 
 }  // namespace
 
+void set_limits(RequestParser& parser, const Limits& limits) {
+  parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+  parser.body_limit(limits.max_body_bytes);
+}
+
+Request request_head(const bhttp::request<bhttp::string_body>& msg) {
+  Request req;
+  req.method = to_std(msg.method_string());
+  const std::string target = to_std(msg.target());
+  const auto q = target.find('?');
+  req.path = target.substr(0, q);
+  if (q != std::string::npos) req.query = target.substr(q + 1);
+  for (const auto& field : msg) {
+    std::string name = to_std(field.name_string());
+    for (auto& c : name)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto [it, fresh] = req.headers.try_emplace(std::move(name), to_std(field.value()));
+    if (!fresh) it->second += ", " + to_std(field.value());
+  }
+  return req;
+}
+
+std::optional<Rejection> read_error_answer(error_code ec, const Limits& limits) {
+  if (ec == bhttp::error::body_limit)
+    return Rejection{413, "Content Too Large",
+                     fmt::format("the request body exceeds {} bytes", limits.max_body_bytes)};
+  if (ec == bhttp::error::header_limit)
+    return Rejection{431, "Request Header Fields Too Large",
+                     fmt::format("the request head exceeds {} bytes", limits.max_header_bytes)};
+  if (is_http_error(ec) && ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message)
+    return Rejection{400, "Bad Request", "malformed HTTP request: " + ec.message()};
+  return std::nullopt;
+}
+
+std::optional<Response> unrouted_answer(const Router::Match& m, const Request& req) {
+  using Kind = Router::Match::Kind;
+  if (m.kind == Kind::bad_path)
+    return problem(400, "Bad Request", "the request target is not a valid path");
+  if (m.kind == Kind::not_found) return problem(404, "Not Found", "no resource at " + req.path);
+  if (m.kind == Kind::method_not_allowed) {
+    auto r = problem(405, "Method Not Allowed",
+                     req.method + " is not allowed on " + req.path + "; allowed: " + m.allow);
+    r.headers.emplace_back("Allow", m.allow);
+    return r;
+  }
+  return std::nullopt;
+}
+
 Session::Session(std::shared_ptr<Core> core, tcp::socket socket)
     : core_(std::move(core)), stream_(std::move(socket)) {
   error_code ec;
@@ -98,8 +146,7 @@ void Session::close() {
 void Session::read_next() {
   phase_ = Phase::reading;
   parser_.emplace();
-  parser_->header_limit(static_cast<std::uint32_t>(core_->limits.max_header_bytes));
-  parser_->body_limit(core_->limits.max_body_bytes);
+  set_limits(*parser_, core_->limits);
   stream_.expires_after(core_->limits.io_timeout);
   bhttp::async_read_header(
       stream_, buffer_, *parser_,
@@ -147,23 +194,14 @@ void Session::read_body() {
 }
 
 void Session::on_read_error(error_code ec) {
-  if (ec == bhttp::error::body_limit) {
-    return reject(413, "Content Too Large",
-                  fmt::format("the request body exceeds {} bytes", core_->limits.max_body_bytes));
-  }
-  if (ec == bhttp::error::header_limit) {
-    return reject(431, "Request Header Fields Too Large",
-                  fmt::format("the request head exceeds {} bytes", core_->limits.max_header_bytes));
-  }
-  if (is_http_error(ec) && ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message)
-    return reject(400, "Bad Request", "malformed HTTP request: " + ec.message());
+  if (auto r = read_error_answer(ec, core_->limits)) return reject(*std::move(r));
   // Closed by the peer, reset, or timed out: nothing to answer.
   log::debug("http", "{}: connection ends: {}", remote_, ec.message());
   close();
 }
 
 // An error found while reading: answer it and close, since the rest of the input is unusable.
-void Session::reject(int status, std::string_view title, std::string detail) {
+void Session::reject(Rejection r) {
   ++seq_;
   req_ = Request{};
   if (parser_ && parser_->is_header_done()) {
@@ -177,26 +215,14 @@ void Session::reject(int status, std::string_view title, std::string detail) {
   keep_alive_ = false;
   head_ = false;
   phase_ = Phase::handling;
-  log::debug("http", "{}: {} {}", remote_, status, detail);
-  answer(seq_, problem(status, title, detail));
+  log::debug("http", "{}: {} {}", remote_, r.status, r.detail);
+  answer(seq_, problem(r.status, r.title, r.detail));
 }
 
 // The request's head is in: everything but the body, and its route.
 void Session::begin_request(const bhttp::request<bhttp::string_body>& msg) {
   ++seq_;
-  req_ = Request{};
-  req_.method = to_std(msg.method_string());
-  const std::string target = to_std(msg.target());
-  const auto q = target.find('?');
-  req_.path = target.substr(0, q);
-  if (q != std::string::npos) req_.query = target.substr(q + 1);
-  for (const auto& field : msg) {
-    std::string name = to_std(field.name_string());
-    for (auto& c : name)
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    auto [it, fresh] = req_.headers.try_emplace(std::move(name), to_std(field.value()));
-    if (!fresh) it->second += ", " + to_std(field.value());
-  }
+  req_ = request_head(msg);
   req_.remote = remote_;
   version_ = msg.version();
   keep_alive_ = msg.keep_alive();
@@ -217,16 +243,7 @@ void Session::on_request() {
   route_label_ = m.kind == Kind::found      ? m.route->pattern
                  : m.kind == Kind::bad_path ? "invalid"
                                             : "unmatched";
-  if (m.kind == Kind::bad_path)
-    return answer(seq_, problem(400, "Bad Request", "the request target is not a valid path"));
-  if (m.kind == Kind::not_found)
-    return answer(seq_, problem(404, "Not Found", "no resource at " + req_.path));
-  if (m.kind == Kind::method_not_allowed) {
-    auto r = problem(405, "Method Not Allowed",
-                     req_.method + " is not allowed on " + req_.path + "; allowed: " + m.allow);
-    r.headers.emplace_back("Allow", m.allow);
-    return answer(seq_, std::move(r));
-  }
+  if (auto r = unrouted_answer(m, req_)) return answer(seq_, *std::move(r));
   req_.params = std::move(m.params);
   call_handler(m.route);
 }

@@ -28,6 +28,25 @@ inline std::string to_std(beast::string_view s) {
   return std::string(s.data(), s.size());
 }
 
+// The steps from bytes to a routed request that need no socket; fuzz/http_request.cpp runs
+// them on raw bytes exactly as a Session does.
+using RequestParser = bhttp::request_parser<bhttp::string_body>;
+void set_limits(RequestParser& parser, const Limits& limits);
+// A request's head as handlers see it: method, path and query split at the first '?',
+// header names lower-cased, repeated fields joined by ", ". No body, params or remote.
+Request request_head(const bhttp::request<bhttp::string_body>& msg);
+// What a failed read is answered with before the connection closes.
+struct Rejection {
+  int status;
+  std::string_view title;
+  std::string detail;
+};
+// nullopt when the connection just ends (closed by the peer, reset, timed out).
+std::optional<Rejection> read_error_answer(error_code ec, const Limits& limits);
+// The answer to a request that no route takes (bad path, 404, 405 with Allow); nullopt when
+// the match found its route.
+std::optional<Response> unrouted_answer(const Router::Match& m, const Request& req);
+
 class Session final : public Connection, public std::enable_shared_from_this<Session> {
 public:
   Session(std::shared_ptr<Core> core, tcp::socket socket);
@@ -58,7 +77,7 @@ private:
   void on_header(error_code ec);
   void read_body();
   void on_read_error(error_code ec);
-  void reject(int status, std::string_view title, std::string detail);
+  void reject(Rejection r);
   void begin_request(const bhttp::request<bhttp::string_body>& msg);
   void on_request();
   void call_handler(const std::shared_ptr<const Router::Route>& route);

@@ -9,20 +9,14 @@
 
 #include "core/log.hpp"
 #include "core/text.hpp"
+#include "muc/admin_items.hpp"
 #include "muc/impl.hpp"
 
 namespace salon::muc {
 
 namespace {
-struct Change {
-  bool is_role = false;
-  std::string bare;  // affiliation change: the user's bare JID
-  Affiliation affiliation = Affiliation::none;
-  std::string nick;  // role change: the occupant; affiliation change: nick to reserve
-  bool nick_given = false;
-  Role role = Role::none;
-  std::string reason;
-};
+// An item once its user is known: parse_admin_item() plus, for a change by nick, the room.
+using Change = AdminItem;
 
 Role actor_role(Room& room, const Jid& from) {
   if (Occupant* o = room.occupant_by_real(from)) return o->role;
@@ -88,57 +82,29 @@ std::optional<StanzaError> check_role_change(Room& room, const Jid& actor, const
   return std::nullopt;
 }
 
-std::optional<StanzaError> parse_item(Room& room, const Jid& actor, const Element& item,
-                                      Change& c) {
-  const bool has_aff = item.has_attr("affiliation");
-  const bool has_role = item.has_attr("role");
-  if (has_aff == has_role) return errors::bad_request("an item changes an affiliation or a role");
-  c.reason = std::string(item.child_text("reason"));
-  c.nick_given = item.has_attr("nick");
-  if (c.nick_given) {
-    auto n = Jid::resourceprep(item.attr("nick"));
-    if (!n) return errors::jid_malformed("invalid nick");
-    c.nick = *n;
-  }
-  if (has_role) {
-    auto r = parse_role(item.attr("role"));
-    if (!r) return errors::bad_request("unknown role");
-    if (!c.nick_given) return errors::bad_request("a role change needs a nick");
-    c.is_role = true;
-    c.role = *r;
-    return std::nullopt;
-  }
-  auto a = parse_affiliation(item.attr("affiliation"));
-  if (!a) return errors::bad_request("unknown affiliation");
-  c.affiliation = *a;
-  if (item.has_attr("jid")) {
-    auto j = Jid::parse(item.attr("jid"));
-    if (!j) return errors::jid_malformed();
-    c.bare = j->bare_str();
-  } else if (c.nick_given) {
-    // Permission before the look-up: whether a nick is in the room is not for anyone who
-    // asks (an outsider learnt it from item-not-found versus forbidden).
-    if (rank(room.affiliation_of(actor)) < rank(Affiliation::admin))
-      return errors::forbidden("only admins and owners change affiliations");
-    Occupant* o = room.occupant_by_nick(c.nick);
-    if (!o) return errors::item_not_found("no such occupant");
-    c.bare = o->bare.bare_str();
-    c.nick_given = false;  // the nick named the occupant; it is not a reservation
-  } else {
-    return errors::bad_request("an affiliation change needs a jid");
-  }
+// The room's half of parsing an item: an affiliation change by nick names an occupant,
+// whose user it means.
+std::optional<StanzaError> resolve_item(Room& room, const Jid& actor, Change& c) {
+  if (!c.by_nick) return std::nullopt;
+  // Permission before the look-up: whether a nick is in the room is not for anyone who
+  // asks (an outsider learnt it from item-not-found versus forbidden).
+  if (rank(room.affiliation_of(actor)) < rank(Affiliation::admin))
+    return errors::forbidden("only admins and owners change affiliations");
+  Occupant* o = room.occupant_by_nick(c.nick);
+  if (!o) return errors::item_not_found("no such occupant");
+  c.bare = o->bare.bare_str();
+  c.by_nick = false;
+  c.nick_given = false;  // the nick named the occupant; it is not a reservation
   return std::nullopt;
 }
 }  // namespace
 
 void Service::Impl::admin_get(Room& room, const Element& q, const Jid& from, IqResponder reply) {
-  const Element* item = q.child("item");
-  if (!item || item->has_attr("affiliation") == item->has_attr("role"))
-    return reply.error(errors::bad_request());
+  const auto list = parse_admin_get(q);
+  if (const auto* err = std::get_if<StanzaError>(&list)) return reply.error(*err);
+  const AdminList& wanted_list = std::get<AdminList>(list);
   Element out("query", ns::muc_admin);
-  if (item->has_attr("affiliation")) {
-    const auto wanted = parse_affiliation(item->attr("affiliation"));
-    if (!wanted || *wanted == Affiliation::none) return reply.error(errors::bad_request());
+  if (const auto* wanted = std::get_if<Affiliation>(&wanted_list)) {
     // Non-anonymous members-only room: members may read who is in the project; the ban
     // list is for admins.
     const Affiliation need =
@@ -153,11 +119,10 @@ void Service::Impl::admin_get(Room& room, const Element& q, const Jid& from, IqR
     }
     return reply.result(std::move(out));
   }
-  const auto wanted = parse_role(item->attr("role"));
-  if (!wanted) return reply.error(errors::bad_request());
+  const Role wanted = std::get<Role>(wanted_list);
   if (actor_role(room, from) != Role::moderator) return reply.error(errors::forbidden());
   for (const auto& [nick, o] : room.occupants) {
-    if (o.role != *wanted) continue;
+    if (o.role != wanted) continue;
     Element& i = out.add_child("item");
     i.set_attr("affiliation", std::string(to_string(room.affiliation_of(o.bare))));
     i.set_attr("jid", o.primary().real.str());
@@ -172,8 +137,10 @@ void Service::Impl::admin_set(Room& room, const Element& q, const Jid& from, IqR
   if (room.destroyed) return reply.error(errors::item_not_found("room destroyed"));
   std::vector<Change> changes;
   for (const Element* item : q.children_named("item")) {
-    Change c;
-    if (auto err = parse_item(room, from, *item, c)) return reply.error(*err);
+    auto parsed = parse_admin_item(*item);
+    if (auto* err = std::get_if<StanzaError>(&parsed)) return reply.error(*err);
+    Change c = std::get<AdminItem>(std::move(parsed));
+    if (auto err = resolve_item(room, from, c)) return reply.error(*err);
     if (auto err =
             c.is_role ? check_role_change(room, from, c) : check_affiliation_change(room, from, c))
       return reply.error(*err);

@@ -68,6 +68,35 @@ TEST(MamQuery, WithAnOccupantJidOrANickFiltersByNick) {
   EXPECT_EQ(ok(form("<field var='with'><value>Bob</value></field>")).with_nick, "Bob");
 }
 
+// Found by fuzz/mam_query (a parsed query, written back, parsed differently): 'with' was
+// classified by where '@' and '/' fell and compared unprepared, so Alice@Example.COM matched
+// none of alice@example.com's messages, and al/ce@example.com/phone filtered by a JID "al".
+TEST(MamQuery, WithIsComparedPrepared) {
+  auto with = [](std::string_view v) {
+    return form("<field var='with'><value>" + std::string(v) + "</value></field>");
+  };
+  EXPECT_EQ(ok(with("Alice@Example.COM/phone")).with_jid, "alice@example.com");
+  EXPECT_EQ(ok(with("P1@Rooms.Example.COM/Bob")).with_nick, "Bob");
+  EXPECT_FALSE(ok(with("P1@Rooms.Example.COM/Bob")).with_jid);
+  EXPECT_EQ(ok(with("p1@rooms.example.com")).with_jid, "p1@rooms.example.com");
+  EXPECT_EQ(ok(with("\xef\xbc\xa2ob")).with_nick, "Bob");  // U+FF22: resourceprep's NFKC
+  EXPECT_EQ(error(with("al/ce@example.com/phone")),
+            "field 'with' is not a valid JID: 'al/ce@example.com/phone'");
+  EXPECT_EQ(error(with("a@b@c")), "field 'with' is not a valid JID: 'a@b@c'");
+}
+
+// Found by fuzz/mam_query: the index is the statement's OFFSET, a bigint; a larger one made
+// PostgreSQL refuse the query, answered internal-server-error instead of bad-request.
+TEST(MamQuery, RsmIndexBeyondBigintIsRefused) {
+  EXPECT_EQ(ok("<set xmlns='http://jabber.org/protocol/rsm'><index>9223372036854775807</index>"
+               "</set>")
+                .index,
+            9223372036854775807u);
+  EXPECT_EQ(error("<set xmlns='http://jabber.org/protocol/rsm'><index>9223372036854775808</index>"
+                  "</set>"),
+            "RSM <index/> is out of range: '9223372036854775808'");
+}
+
 TEST(MamQuery, Ids) {
   MamQuery q = ok(form("<field var='ids'><value>x</value><value>y</value></field>"));
   EXPECT_EQ(q.ids, (std::vector<std::string>{"x", "y"}));

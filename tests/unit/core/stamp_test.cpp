@@ -27,6 +27,20 @@ TEST(Stamp, RejectsMalformed) {
   EXPECT_TRUE(parse_stamp("2024-02-29T00:00:00Z"));  // a leap day
 }
 
+// Found by fuzz/mam_query: a MAM 'start' of year 0 (or carried there by its offset) became a
+// parameter PostgreSQL refuses ("-001-12-31..." or year 0), so the query failed as
+// internal-server-error instead of bad-request; a join's history 'since' likewise.
+TEST(Stamp, RefusesInstantsOutsideYears1To9999) {
+  for (const char* bad : {"0000-01-01T00:00:00Z", "0000-12-31T23:59:59Z",
+                          "0001-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00"})
+    EXPECT_FALSE(parse_stamp(bad)) << bad;
+  for (const char* edge : {"0001-01-01T00:00:00.000000Z", "9999-12-31T23:59:59.999999Z"}) {
+    const auto us = parse_stamp(edge);
+    ASSERT_TRUE(us) << edge;
+    EXPECT_EQ(format_stamp(*us), edge);
+  }
+}
+
 TEST(Stamp, FormatsWithMicrosecondsAndRoundTrips) {
   EXPECT_EQ(format_stamp(0), "1970-01-01T00:00:00.000000Z");
   EXPECT_EQ(format_stamp(1795867200123456), "2026-11-28T12:00:00.123456Z");
